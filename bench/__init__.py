@@ -1,0 +1,1 @@
+"""Benchmarks for moda-compat-proxy; see `python -m bench.throughput --help`."""

@@ -1,0 +1,158 @@
+"""`moda-compat-proxy` / `python -m proxy`: load settings, then serve until SIGTERM or SIGINT."""
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from aiohttp import web
+
+from proxy.app import create_admin_app, create_app
+from proxy.clock import SystemClock
+from proxy.config import ConfigError, Settings, load_settings, parse_listen
+from proxy.sandbox import create_sandbox_app
+
+_log = logging.getLogger("proxy")
+_DEFAULT_CONFIG: Final = Path("config.yaml")
+EXIT_BAD_CONFIG: Final = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="moda-compat-proxy",
+        description="Serve Moda API 2026-04-12 to legacy clients over a 2026-05-01 upstream.",
+        epilog="`moda-compat-proxy sandbox [--listen HOST:PORT]` runs the sandbox Moda API alone.",
+    )
+    parser.add_argument(
+        "--config", type=Path, help="config file (default: ./config.yaml if present)"
+    )
+    parser.add_argument("--listen", help="public HOST:PORT, overriding server.listen")
+    parser.add_argument("--upstream", help="Moda base URL or `sandbox`, overriding upstream.url")
+    parser.add_argument("--public-url", help="URL this proxy is reached at (server.public_url)")
+    parser.add_argument("--admin-listen", help="admin HOST:PORT, overriding admin.listen")
+    parser.add_argument(
+        "--check-config",
+        action="store_true",
+        help="validate the configuration and exit",
+    )
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    wanted = {
+        ("server", "listen"): args.listen,
+        ("server", "public_url"): args.public_url,
+        ("upstream", "url"): args.upstream,
+        ("admin", "listen"): args.admin_listen,
+    }
+    overrides: dict[str, dict[str, Any]] = {}
+    for (section, key), value in wanted.items():
+        if value is not None:
+            overrides.setdefault(section, {})[key] = value
+    return overrides
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    path = args.config
+    if path is None and _DEFAULT_CONFIG.is_file():
+        path = _DEFAULT_CONFIG
+    return load_settings(path, _overrides(args))
+
+
+async def _start(app: web.Application, listen: str, grace: float) -> web.AppRunner:
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=grace)
+    await runner.setup()
+    host, port = parse_listen(listen)
+    await web.TCPSite(runner, host, port).start()
+    return runner
+
+
+def _url(runner: web.AppRunner) -> str:
+    host, port = runner.addresses[0][:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+async def _wait_for_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+
+
+async def _serve(settings: Settings, app: web.Application) -> None:
+    grace = settings.server.shutdown_grace_seconds
+    proxy = await _start(app, settings.server.listen, grace)
+    admin = await _start(create_admin_app(settings), settings.admin.listen, grace)
+    _log.info(
+        "moda-compat-proxy listening on %s (admin on %s); upstream %s; clients without "
+        "Moda-Version are served %s",
+        _url(proxy),
+        _url(admin),
+        settings.upstream.url,
+        settings.versions.default,
+    )
+    try:
+        await _wait_for_signal()
+    finally:
+        await proxy.cleanup()
+        await admin.cleanup()
+
+
+async def _serve_sandbox(settings: Settings, listen: str) -> None:
+    sandbox = await _start(create_sandbox_app(settings.sandbox, SystemClock()), listen, 1.0)
+    _log.info("sandbox Moda API (2026-05-01) listening on %s", _url(sandbox))
+    try:
+        await _wait_for_signal()
+    finally:
+        await sandbox.cleanup()
+
+
+def _run_sandbox(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="moda-compat-proxy sandbox")
+    parser.add_argument("--config", type=Path, help="config file (its `sandbox` section is used)")
+    parser.add_argument("--listen", default="127.0.0.1:8090", help="HOST:PORT (127.0.0.1:8090)")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(
+            args.config or (_DEFAULT_CONFIG if _DEFAULT_CONFIG.is_file() else None)
+        )
+        parse_listen(args.listen)
+    except (ConfigError, ValueError) as exc:
+        sys.stderr.write(f"moda-compat-proxy: bad configuration: {exc}\n")
+        return EXIT_BAD_CONFIG
+    asyncio.run(_serve_sandbox(settings, args.listen))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if argv[:1] == ["sandbox"]:
+        return _run_sandbox(argv[1:])
+    args = _parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+        app = create_app(settings)
+    except ConfigError as exc:
+        sys.stderr.write(f"moda-compat-proxy: bad configuration: {exc}\n")
+        return EXIT_BAD_CONFIG
+    if args.check_config:
+        sys.stdout.write("configuration is valid\n")
+        return 0
+    try:
+        asyncio.run(_serve(settings, app))
+    except OSError as exc:
+        sys.stderr.write(f"moda-compat-proxy: cannot listen: {exc}\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""The composition root: builds the proxy and admin applications from settings."""
+
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
+
+from proxy.clock import Clock, SystemClock
+from proxy.config import SANDBOX, ConfigError, Settings
+from proxy.core.engine import plan_version
+from proxy.core.versioning import MigrationContext, VersionBundle
+from proxy.keys import BUNDLE, MIGRATION_CONTEXT, PLANS, SETTINGS, UPSTREAM
+from proxy.sandbox import create_sandbox_app
+from proxy.server.handler import proxy_request
+from proxy.server.middlewares import envelope_errors
+from proxy.server.ops import add_admin_routes
+from proxy.server.upstream import Upstream
+from translations import BUNDLE as SHIPPED_BUNDLE
+
+
+def _check_versions(settings: Settings, bundle: VersionBundle) -> None:
+    if settings.upstream.version != bundle.upstream:
+        raise ConfigError(
+            f"upstream.version: the translations speak {bundle.upstream} to the upstream, "
+            f"not {settings.upstream.version}"
+        )
+    if settings.versions.default not in bundle.supported:
+        raise ConfigError(
+            f"versions.default: {settings.versions.default} is not one of "
+            f"{', '.join(bundle.supported)}"
+        )
+
+
+async def _embedded_sandbox(settings: Settings, clock: Clock) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(create_sandbox_app(settings.sandbox, clock), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    return runner, f"http://{host}:{port}"
+
+
+def _upstream_lifecycle(
+    clock: Clock,
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        sandbox: web.AppRunner | None = None
+        base_url = settings.upstream.url
+        if base_url == SANDBOX:
+            sandbox, base_url = await _embedded_sandbox(settings, clock)
+        await app[UPSTREAM].open(base_url)
+        yield
+        await app[UPSTREAM].close()
+        if sandbox is not None:
+            await sandbox.cleanup()
+
+    return lifecycle
+
+
+def create_app(
+    settings: Settings,
+    *,
+    bundle: VersionBundle = SHIPPED_BUNDLE,
+    clock: Clock | None = None,
+) -> web.Application:
+    _check_versions(settings, bundle)
+    app = web.Application(
+        middlewares=[envelope_errors],
+        client_max_size=settings.server.max_translated_body_bytes,
+    )
+    app[SETTINGS] = settings
+    app[BUNDLE] = bundle
+    app[PLANS] = {version: plan_version(bundle, version) for version in bundle.supported}
+    status_words = {str(k): str(v) for k, v in settings.translation.status_words.items()}
+    app[MIGRATION_CONTEXT] = MigrationContext(status_words=status_words)
+    app[UPSTREAM] = Upstream(
+        timeout_seconds=settings.upstream.timeout_seconds,
+        connect_timeout_seconds=settings.upstream.connect_timeout_seconds,
+        max_connections=settings.upstream.max_connections,
+        max_buffered_bytes=settings.server.max_translated_body_bytes,
+    )
+    app.cleanup_ctx.append(_upstream_lifecycle(clock or SystemClock()))
+    app.router.add_route("*", "/{tail:.*}", proxy_request)
+    return app
+
+
+def create_admin_app(
+    settings: Settings, *, bundle: VersionBundle = SHIPPED_BUNDLE
+) -> web.Application:
+    app = web.Application(middlewares=[envelope_errors])
+    app[SETTINGS] = settings
+    app[BUNDLE] = bundle
+    add_admin_routes(app)
+    return app

@@ -1,0 +1,164 @@
+"""The operational settings: pydantic models for config.yaml, validated once at start-up."""
+
+from pathlib import Path
+from typing import Annotated, Any, Final, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+)
+from yarl import URL
+
+from proxy.sandbox.settings import SandboxSettings
+
+SANDBOX: Final = "sandbox"
+ClientStatusWord = Literal["queued", "running", "completed", "failed", "cancelled"]
+UpstreamTaskStatus = Literal[
+    "queued", "running", "succeeded", "failed", "canceled", "expired", "canceling"
+]
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be served; the message is one readable line."""
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    host, sep, port_text = value.rpartition(":")
+    if not sep or not host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise ValueError(f"expected HOST:PORT, got {value!r}")
+    return host.strip("[]"), int(port_text)
+
+
+def _check_listen(value: str) -> str:
+    parse_listen(value)
+    return value
+
+
+def _check_base_url(value: str, *, allow_sandbox: bool) -> str:
+    if allow_sandbox and value == SANDBOX:
+        return value
+    url = URL(value)
+    if url.scheme not in {"http", "https"} or not url.host or url.query_string or url.fragment:
+        raise ValueError(f"expected an http(s) URL with a host and no query, got {value!r}")
+    return value.rstrip("/")
+
+
+def _check_upstream_url(value: str) -> str:
+    return _check_base_url(value, allow_sandbox=True)
+
+
+def _check_public_url(value: str) -> str:
+    return _check_base_url(value, allow_sandbox=False)
+
+
+ListenAddress = Annotated[str, AfterValidator(_check_listen)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSettings(_Section):
+    listen: ListenAddress = Field("127.0.0.1:8080", description="Public HOST:PORT clients call.")
+    public_url: Annotated[str, AfterValidator(_check_public_url)] | None = Field(
+        None, description="The URL the upstream and clients reach this proxy at."
+    )
+    max_body_bytes: PositiveInt = Field(
+        64 * 1024 * 1024,
+        description="Largest request body passed through (streamed); else 413.",
+    )
+    max_translated_body_bytes: PositiveInt = Field(
+        1024 * 1024,
+        description="Largest JSON body the proxy parses to translate; else 413/502.",
+    )
+    shutdown_grace_seconds: PositiveFloat = Field(
+        10.0, description="Time in-flight requests get to finish on SIGTERM."
+    )
+
+
+class AdminSettings(_Section):
+    listen: ListenAddress = Field(
+        "127.0.0.1:9090",
+        description="HOST:PORT of the admin listener (health, versions).",
+    )
+
+
+class UpstreamSettings(_Section):
+    url: Annotated[str, AfterValidator(_check_upstream_url)] = Field(
+        SANDBOX,
+        description="Moda base URL, or `sandbox` for the embedded in-memory Moda API.",
+    )
+    version: str = Field("2026-05-01", description="Moda-Version sent upstream on every request.")
+    timeout_seconds: PositiveFloat = Field(
+        35.0,
+        description="Budget for the upstream's headers and any buffered body; else 504.",
+    )
+    connect_timeout_seconds: PositiveFloat = Field(
+        5.0, description="Budget for opening a connection to the upstream; else 502."
+    )
+    max_connections: PositiveInt = Field(
+        256, description="Most simultaneous connections to the upstream."
+    )
+
+
+class VersionSettings(_Section):
+    default: str = Field(
+        "2026-04-12", description="Version served to clients that send no Moda-Version."
+    )
+
+
+class TranslationSettings(_Section):
+    status_words: dict[UpstreamTaskStatus, ClientStatusWord] = Field(
+        default_factory=dict,
+        description="Overrides of the upstream status → legacy status word map.",
+    )
+
+
+class Settings(_Section):
+    server: ServerSettings = ServerSettings()
+    admin: AdminSettings = AdminSettings()
+    upstream: UpstreamSettings = UpstreamSettings()
+    versions: VersionSettings = VersionSettings()
+    translation: TranslationSettings = TranslationSettings()
+    sandbox: SandboxSettings = SandboxSettings()
+
+
+def _first_error(error: ValidationError) -> str:
+    detail = error.errors()[0]
+    where = ".".join(str(part) for part in detail["loc"]) or "(top level)"
+    return f"{where}: {detail['msg']}"
+
+
+def settings_from(data: Any, overrides: dict[str, dict[str, Any]] | None = None) -> Settings:
+    """Settings from parsed YAML plus command-line overrides, or a ConfigError naming the key."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError("the configuration must be a mapping of sections")
+    for section, values in (overrides or {}).items():
+        current = data.get(section)
+        data[section] = {**(current if isinstance(current, dict) else {}), **values}
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_first_error(exc)) from exc
+
+
+def load_settings(
+    path: Path | None, overrides: dict[str, dict[str, Any]] | None = None
+) -> Settings:
+    data: Any = None
+    if path is not None:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"{path}: {exc.strerror or exc}") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+    return settings_from(data, overrides)

@@ -1,0 +1,112 @@
+"""Version changes, versions and the bundle that orders them; version negotiation. Pure.
+
+A `VersionChange` is one client-visible difference between two adjacent versions, declared as data:
+which request bodies it rewrites on the way upstream, which response bodies and webhook events it
+rewrites on the way back. A `Version` lists the changes that lead from the version above it down to
+itself; the `VersionBundle` lists versions newest first, the upstream's own version on top.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+from proxy.core.payload import JSONObject
+from proxy.core.routes import Route
+from proxy.errors import UnsupportedVersion
+
+
+class VersionChangeError(Exception):
+    """A change or bundle is malformed; raised at import time, never while serving."""
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationContext:
+    """What a migration may know beyond the body: operator settings and what emulators learned."""
+
+    status_words: Mapping[str, str] = field(default_factory=dict)
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+
+Migration: TypeAlias = Callable[[JSONObject, MigrationContext], JSONObject]
+
+
+@dataclass(frozen=True, slots=True)
+class VersionChange:
+    name: str
+    summary: str | None
+    requests: Mapping[Route, Migration] = field(default_factory=dict)
+    responses: Mapping[Route, Migration] = field(default_factory=dict)
+    events: Mapping[str, Migration] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not (self.summary and self.summary.strip()):
+            raise VersionChangeError(f"{self.name}: a change needs a client-facing summary")
+        if not (self.requests or self.responses or self.events):
+            raise VersionChangeError(f"{self.name}: a change must rewrite something")
+
+    @property
+    def short_name(self) -> str:
+        return self.name.rsplit(".", 1)[-1]
+
+    @property
+    def changelog_entry(self) -> str:
+        return " ".join((self.summary or "").split())
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    value: str
+    changes: tuple[VersionChange, ...]
+
+    def __init__(self, value: str, *changes: VersionChange) -> None:
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "changes", changes)
+
+
+@dataclass(frozen=True, slots=True)
+class VersionBundle:
+    upstream: str
+    older: tuple[Version, ...]
+
+    def __post_init__(self) -> None:
+        values = [self.upstream, *(version.value for version in self.older)]
+        if values != sorted(set(values), reverse=True):
+            raise VersionChangeError(f"versions must be unique and newest first: {values}")
+
+    @property
+    def supported(self) -> tuple[str, ...]:
+        """Every version a client may ask for, oldest first (as Moda lists them)."""
+        return tuple(sorted((self.upstream, *(v.value for v in self.older))))
+
+    def changes_for(self, client_version: str) -> tuple[VersionChange, ...]:
+        """The changes between the upstream and `client_version`, in response order."""
+        chain: list[VersionChange] = []
+        for version in self.older:
+            chain.extend(version.changes)
+            if version.value == client_version:
+                return tuple(chain)
+        if client_version == self.upstream:
+            return ()
+        raise VersionChangeError(f"{client_version} is not in the bundle")
+
+    def changelog(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "version": version.value,
+                "changes": [
+                    {"name": change.short_name, "summary": change.changelog_entry}
+                    for change in version.changes
+                ],
+            }
+            for version in self.older
+        ]
+
+
+def negotiate_version(requested: str | None, default: str, supported: tuple[str, ...]) -> str:
+    """The version to serve: the client's own, or `default` when it named none."""
+    if requested is None:
+        return default
+    candidate = requested.strip()
+    if candidate in supported:
+        return candidate
+    raise UnsupportedVersion(requested, supported)

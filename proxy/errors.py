@@ -1,0 +1,83 @@
+"""The errors the proxy makes itself, each rendered in Moda's own error envelope.
+
+ProxyError                   status, type, code, message, details
+├── ClientRequestError       400 invalid_request: the client's request cannot be translated
+│   ├── UnsupportedVersion   400 unsupported_version (details: requested, supported)
+│   └── RequestTooLarge      413 request_too_large
+├── ForbiddenTarget          405 method_not_allowed: CONNECT, or a target naming another host
+└── UpstreamError            upstream_error: the upstream could not give a usable answer
+    ├── UpstreamUnavailable  502: refused, reset, or cut the body short
+    ├── UpstreamTimeout      504: slower than the configured timeout
+    └── UpstreamContractError 502: a body that is not the JSON a translation relies on
+"""
+
+from typing import Any, ClassVar
+
+
+class ProxyError(Exception):
+    status: ClassVar[int] = 500
+    type_: ClassVar[str] = "internal_error"
+    code: ClassVar[str] = "internal_error"
+
+    def __init__(self, message: str, *, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class ClientRequestError(ProxyError):
+    status = 400
+    type_ = "invalid_request"
+    code = "invalid_request"
+
+
+class UnsupportedVersion(ClientRequestError):
+    code = "unsupported_version"
+
+    def __init__(self, requested: str, supported: tuple[str, ...]) -> None:
+        listed = ", ".join(supported)
+        super().__init__(
+            f"Moda-Version '{requested}' is not supported. Supported versions: {listed}.",
+            details={"requested": requested, "supported": list(supported)},
+        )
+
+
+class RequestTooLarge(ClientRequestError):
+    status = 413
+    code = "request_too_large"
+
+
+class ForbiddenTarget(ClientRequestError):
+    status = 405
+    code = "method_not_allowed"
+
+
+class UpstreamError(ProxyError):
+    status = 502
+    type_ = "upstream_error"
+    code = "upstream_error"
+
+
+class UpstreamUnavailable(UpstreamError):
+    code = "upstream_unavailable"
+
+
+class UpstreamTimeout(UpstreamError):
+    status = 504
+    code = "upstream_timeout"
+
+
+class UpstreamContractError(UpstreamError):
+    code = "upstream_invalid_response"
+
+
+class TranslationError(UpstreamContractError):
+    """A change could not rewrite an upstream body: it lacked a field or had the wrong type."""
+
+    def __init__(self, change: str, cause: BaseException) -> None:
+        super().__init__(
+            "The upstream answered with a body this proxy cannot translate.",
+            details={"change": change},
+        )
+        self.change = change
+        self.cause = cause

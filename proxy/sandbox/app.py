@@ -1,0 +1,85 @@
+"""The sandbox: an in-memory, post-sunset Moda REST API serving only version 2026-05-01.
+
+Each bearer token (`moda_...`) is its own account, seeded deterministically from a
+digest of the token. Task state is computed from the injected clock on every read, so a
+fake clock drives it.
+
+Prompt tags (case-insensitive; the first outcome tag wins, `#slow-cancel` combines with
+any):
+  `#fail`         failed at the end of running, `error.retryable: true`
+  `#dead`         failed at the end of running, `error.retryable: false` (dead-lettered)
+  `#expire`       never starts: queued, then `expired` when it would have finished
+  `#slow-cancel`  a cancel while running answers 202 `canceling`; `canceled` after
+                  cancel_ack_seconds
+
+Decisions where moda-api.md is silent:
+  * Statuses: a new task is 202; a task-returning POST answers 200 when the envelope it
+    returns is terminal (promptless remix, or a `Prefer: wait` that saw the end) and 202
+    otherwise; an idempotent replay is always 200. Cancel: 200 `canceled`, 202
+    `canceling`, 409 `conflict` / `task_not_cancelable` once terminal (a second cancel
+    while canceling is another 202).
+  * `Prefer: wait=N` (non-negative integer; others ignored) on POST /tasks,
+    /tasks/{id}/cancel, /remix, /brand-kits; the budget is min(N, max_wait_seconds) and
+    is echoed in `Preference-Applied: wait=<budget>`. GET /tasks/{id} never holds.
+  * A canceling task stops progressing: it cannot succeed while the executor winds down.
+  * Concurrency cap: 429 `rate_limited` / `concurrency_limit_exceeded`, `Retry-After:
+    30`; brand-kit extraction is not capped. Idempotent replays are answered before the
+    cap is checked.
+  * Order of checks: Moda-Version (400), then auth on /v1 (401), then routing (404/405),
+    then body (400 malformed JSON or bare UUID, 422 validation), then existence (404),
+    then the cap (429).
+  * Ids: a malformed path id is 400 `invalid_id_format`; an unknown one is 404. Unknown
+    canvases are `not_found` / `file_not_found` (Moda's own example), other resources
+    `not_found` / `not_found`.
+  * Bad `limit` or `status` query: 400 `invalid_request`, the field in `details.fields`.
+    A missing `query` on /canvases/search is a 422. The `canvas_id` task filter matches
+    a task's input canvas or, once succeeded, its result canvas.
+  * Design targets: `canvas_id` edits that canvas (404 if unknown); a known
+    `conversation_id` continues on its canvas; an unknown one starts a new canvas under
+    that conversation id.
+  * Promptless remix: a new canvas at once, a synthetic `task_` id (GET answers 404),
+    credits_used 0.
+  * The audit log (`GET /events`) records successful writes only, so reading lists never
+    moves them.
+  * Webhooks: `callback_url` is https only (http too with allow_http_callbacks), else
+    422 naming `body.callback_url`; a promptless remix with a callback fires
+    `task.succeeded` at once.
+  * Timestamps are UTC ISO 8601 with microseconds and `+00:00`; seed data sits before
+    2026-05-01.
+  * Cursor TTLs are measured on the monotonic clock; `offset` is ignored on every list.
+"""
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from proxy.clock import Clock
+from proxy.sandbox.http import sandbox_middleware
+from proxy.sandbox.keys import SANDBOX_STATE, SANDBOX_WEBHOOKS
+from proxy.sandbox.routes_catalog import add_catalog_routes
+from proxy.sandbox.routes_create import add_create_routes
+from proxy.sandbox.routes_tasks import add_task_routes
+from proxy.sandbox.settings import SandboxSettings
+from proxy.sandbox.store import SandboxStore
+from proxy.sandbox.webhooks import WebhookDispatcher
+
+__all__ = ["SANDBOX_STATE", "SANDBOX_WEBHOOKS", "create_sandbox_app"]
+
+
+def create_sandbox_app(settings: SandboxSettings, clock: Clock) -> web.Application:
+    app = web.Application(middlewares=[sandbox_middleware])
+    app[SANDBOX_STATE] = SandboxStore(settings, clock)
+    app[SANDBOX_WEBHOOKS] = WebhookDispatcher(settings, clock)
+    app.cleanup_ctx.append(_webhook_session)
+    add_task_routes(app)
+    add_create_routes(app)
+    add_catalog_routes(app)
+    return app
+
+
+async def _webhook_session(app: web.Application) -> AsyncIterator[None]:
+    """Deliveries share one client session; waiters left at shutdown are cancelled."""
+    dispatcher = app[SANDBOX_WEBHOOKS]
+    await dispatcher.open()
+    yield
+    await dispatcher.close()

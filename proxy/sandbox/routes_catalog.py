@@ -1,0 +1,103 @@
+"""Read-only routes: canvases, brand kits, organizations, events, whoami, credits."""
+
+from aiohttp import web
+
+from proxy.core.payload import JSONObject
+from proxy.sandbox.errors import not_found, validation_failed
+from proxy.sandbox.http import account_of, json_response
+from proxy.sandbox.paging import list_response
+from proxy.sandbox.paths import path_id
+from proxy.sandbox.plans import find_canvas
+
+
+def add_catalog_routes(app: web.Application) -> None:
+    app.router.add_get("/v1/canvases", list_canvases)
+    app.router.add_get("/v1/canvases/search", search_canvases)
+    app.router.add_get("/v1/canvases/{id}", get_canvas)
+    app.router.add_get("/v1/brand-kits", list_brand_kits)
+    app.router.add_get("/v1/brand-kits/{id}", get_brand_kit)
+    app.router.add_get("/v1/organizations", list_organizations)
+    app.router.add_get("/v1/events", list_events)
+    app.router.add_get("/v1/whoami", whoami)
+    app.router.add_get("/v1/credits", credits)
+
+
+def _copy(item: JSONObject) -> JSONObject:
+    return dict(item)
+
+
+async def list_canvases(request: web.Request) -> web.Response:
+    account = account_of(request)
+    return list_response(request, account, account.canvases, _copy)
+
+
+async def search_canvases(request: web.Request) -> web.Response:
+    """Case-insensitive substring match on names; an empty query matches all."""
+    query = request.query.get("query")
+    if query is None:
+        raise validation_failed(
+            [{"field": "query.query", "code": "missing", "message": "Field required"}]
+        )
+    account = account_of(request)
+    needle = query.casefold()
+    return list_response(
+        request,
+        account,
+        account.canvases,
+        _copy,
+        filters={"query": query},
+        keep=lambda canvas: needle in str(canvas["name"]).casefold(),
+    )
+
+
+async def get_canvas(request: web.Request) -> web.Response:
+    account = account_of(request)
+    return json_response(_copy(find_canvas(account, path_id(request, "cvs"))))
+
+
+async def list_brand_kits(request: web.Request) -> web.Response:
+    account = account_of(request)
+    return list_response(request, account, account.brand_kits, _copy)
+
+
+async def get_brand_kit(request: web.Request) -> web.Response:
+    account = account_of(request)
+    kit_id = path_id(request, "bk")
+    kit = account.brand_kits.get(kit_id)
+    if kit is None:
+        raise not_found(f"Brand kit {kit_id} not found")
+    return json_response(_copy(kit))
+
+
+async def list_organizations(request: web.Request) -> web.Response:
+    account = account_of(request)
+    return list_response(request, account, account.organizations, _copy)
+
+
+async def list_events(request: web.Request) -> web.Response:
+    account = account_of(request)
+    return list_response(request, account, account.events, _copy)
+
+
+async def whoami(request: web.Request) -> web.Response:
+    me = account_of(request).me
+    return json_response(
+        {
+            "organization": {"id": me.org_id, "uuid": me.org_uuid, "name": me.org_name},
+            "team": {"id": me.team_id, "uuid": me.team_uuid, "name": me.team_name},
+            "api_key": {"id": me.api_key_id},
+            "user": dict(me.user),
+        }
+    )
+
+
+async def credits(request: web.Request) -> web.Response:
+    account = account_of(request)
+    return json_response(
+        {
+            "credits_limit": account.credits_limit,
+            "credits_remaining": account.credits_remaining,
+            "credits_reset_date": None,
+            "plan": "paid",
+        }
+    )

@@ -1,0 +1,24 @@
+"""The catch-all route: negotiate the version, then translate or pass through."""
+
+from aiohttp import web
+
+from proxy.core.versioning import negotiate_version
+from proxy.keys import BUNDLE, PLANS, SERVED_VERSION, SETTINGS
+from proxy.server.convert import MODA_VERSION
+from proxy.server.passthrough import pass_through
+from proxy.server.translate import translate
+
+
+async def proxy_request(request: web.Request) -> web.StreamResponse:
+    raw_path = request.rel_url.raw_path
+    version = negotiate_version(
+        request.headers.get(MODA_VERSION),
+        request.app[SETTINGS].versions.default,
+        request.app[BUNDLE].supported,
+    )
+    request[SERVED_VERSION] = version
+    plan = request.app[PLANS][version]
+    match = plan.routes.match(request.method, raw_path)
+    if match is None:
+        return await pass_through(request, version)
+    return await translate(request, plan, match)

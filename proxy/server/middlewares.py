@@ -1,0 +1,106 @@
+"""Cross-cutting concerns: request ids and rendering every failure in Moda's error envelope."""
+
+import json
+import logging
+import re
+import uuid
+from typing import Any, Final
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from proxy.core.envelope import error_body
+from proxy.core.targets import check_target
+from proxy.errors import ProxyError, UnsupportedVersion
+from proxy.keys import REQUEST_ID, SERVED_VERSION, SETTINGS
+from proxy.server.convert import MODA_VERSION
+from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
+
+_log = logging.getLogger(__name__)
+_SAFE_REQUEST_ID: Final = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_HTTP_ERROR_CODES: Final = {
+    404: ("not_found", "not_found"),
+    405: ("invalid_request", "method_not_allowed"),
+    413: ("invalid_request", "request_too_large"),
+    431: ("invalid_request", "request_header_fields_too_large"),
+}
+
+
+def _request_id(request: web.Request) -> str:
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    return given if _SAFE_REQUEST_ID.match(given) else str(uuid.uuid4())
+
+
+def error_response(
+    request: web.Request,
+    *,
+    status: int,
+    type_: str,
+    code: str,
+    message: str,
+    details: Any = None,
+    version: str | None = None,
+) -> web.Response:
+    request_id = request.get(REQUEST_ID) or _request_id(request)
+    body = error_body(
+        type_=type_, code=code, message=message, request_id=request_id, details=details
+    )
+    served = version or request.get(SERVED_VERSION) or request.app[SETTINGS].versions.default
+    return web.Response(
+        status=status,
+        body=json.dumps(body, separators=(",", ":")).encode(),
+        content_type="application/json",
+        headers={MODA_VERSION: served, REQUEST_ID_HEADER: request_id},
+    )
+
+
+def _render_proxy_error(request: web.Request, exc: ProxyError) -> web.Response:
+    # moda-api.md §7: on unsupported_version the header carries the default, not the request.
+    version = (
+        request.app[SETTINGS].versions.default if isinstance(exc, UnsupportedVersion) else None
+    )
+    return error_response(
+        request,
+        status=exc.status,
+        type_=exc.type_,
+        code=exc.code,
+        message=exc.message,
+        details=exc.details,
+        version=version,
+    )
+
+
+def _render_http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
+    type_, code = _HTTP_ERROR_CODES.get(exc.status, ("invalid_request", "invalid_request"))
+    response = error_response(
+        request, status=exc.status, type_=type_, code=code, message=exc.reason + "."
+    )
+    if exc.status == 405 and "Allow" in exc.headers:
+        response.headers["Allow"] = exc.headers["Allow"]
+    return response
+
+
+@web.middleware
+async def envelope_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request[REQUEST_ID] = _request_id(request)
+    try:
+        # Here rather than in the route: a CONNECT target never matches any route at all.
+        check_target(request.method, request.rel_url.raw_path)
+        return await handler(request)
+    except ProxyError as exc:
+        if exc.__cause__ is not None:
+            _log.warning("%s: %s (%r)", exc.code, exc.message, exc.__cause__)
+        return _render_proxy_error(request, exc)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return _render_http_error(request, exc)
+    except Exception:
+        _log.exception("unhandled error for %s %s", request.method, request.rel_url.raw_path)
+        return error_response(
+            request,
+            status=500,
+            type_="internal_error",
+            code="internal_error",
+            message="The proxy failed to handle this request.",
+        )

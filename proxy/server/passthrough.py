@@ -1,0 +1,81 @@
+"""Requests no change applies to: forwarded as they are, bodies streamed both ways."""
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Final
+
+import aiohttp
+from aiohttp import hdrs, web
+from multidict import CIMultiDict
+
+from proxy.errors import RequestTooLarge
+from proxy.keys import SETTINGS, UPSTREAM
+from proxy.server.convert import client_response_headers, upstream_request_headers
+from proxy.server.upstream import map_exceptions
+
+_log = logging.getLogger(__name__)
+_CHUNK: Final = 64 * 1024
+# Below this size a body is read whole: one write is cheaper than a streamed response.
+_SMALL_BODY: Final = 256 * 1024
+
+
+def _too_large(limit: int) -> RequestTooLarge:
+    return RequestTooLarge(
+        f"The request body is larger than {limit} bytes.", details={"max_bytes": limit}
+    )
+
+
+async def _bounded(body: aiohttp.StreamReader, limit: int) -> AsyncIterator[bytes]:
+    sent = 0
+    async for chunk in body.iter_chunked(_CHUNK):
+        sent += len(chunk)
+        if sent > limit:
+            raise _too_large(limit)
+        yield chunk
+
+
+def _request_body(request: web.Request) -> object:
+    limit = request.app[SETTINGS].server.max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise _too_large(limit)
+    if not request.body_exists:
+        return None
+    return _bounded(request.content, limit)
+
+
+async def pass_through(request: web.Request, version: str) -> web.StreamResponse:
+    upstream = request.app[UPSTREAM]
+    headers = upstream_request_headers(
+        request.headers, request.app[SETTINGS].upstream.version, keep_length=True
+    )
+    body = _request_body(request)
+    async with upstream.stream(request.method, request.rel_url.raw_path_qs, headers, body) as up:
+        response_headers = client_response_headers(up.headers, version, body_rewritten=False)
+        length = up.content_length
+        if request.method != hdrs.METH_HEAD and length is not None and length <= _SMALL_BODY:
+            with map_exceptions():
+                data = await up.read()
+            return web.Response(
+                status=up.status, reason=up.reason, body=data, headers=response_headers
+            )
+        return await _stream_back(request, up, response_headers)
+
+
+async def _stream_back(
+    request: web.Request, up: aiohttp.ClientResponse, headers: CIMultiDict[str]
+) -> web.StreamResponse:
+    response = web.StreamResponse(status=up.status, reason=up.reason, headers=headers)
+    if up.content_length is not None:
+        response.content_length = up.content_length
+    await response.prepare(request)
+    try:
+        async for chunk in up.content.iter_chunked(_CHUNK):
+            await response.write(chunk)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        # The status line is gone already: cutting the connection is the only honest signal left.
+        _log.warning("upstream failed mid-body for %s: %r", request.rel_url.raw_path, exc)
+        if request.transport is not None:
+            request.transport.close()
+        return response
+    await response.write_eof()
+    return response

@@ -1,0 +1,150 @@
+"""The one door to the upstream: owns the client session and maps its failures to ProxyErrors."""
+
+import asyncio
+import zlib
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any, Final
+
+import aiohttp
+from aiohttp import hdrs
+from multidict import CIMultiDict
+from yarl import URL
+
+from proxy.core.messages import ApiRequest, ApiResponse
+from proxy.errors import UpstreamContractError, UpstreamTimeout, UpstreamUnavailable
+
+_DECODERS: Final = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+@contextmanager
+def map_exceptions() -> Iterator[None]:
+    try:
+        yield
+    except TimeoutError as exc:
+        raise UpstreamTimeout("The upstream did not answer in time.") from exc
+    except aiohttp.ClientPayloadError as exc:
+        raise UpstreamUnavailable("The upstream cut its response short.") from exc
+    except aiohttp.ClientError as exc:
+        raise UpstreamUnavailable("The upstream could not be reached.") from exc
+
+
+class Upstream:
+    """Opened once the base URL is known (the embedded sandbox picks its port at start-up)."""
+
+    def __init__(
+        self,
+        *,
+        timeout_seconds: float,
+        connect_timeout_seconds: float,
+        max_connections: int,
+        max_buffered_bytes: int,
+    ) -> None:
+        self._timeout = timeout_seconds
+        self._connect_timeout = connect_timeout_seconds
+        self._max_connections = max_connections
+        self._max_buffered = max_buffered_bytes
+        self._session: aiohttp.ClientSession | None = None
+        self._base = self._origin = URL()
+
+    async def open(self, base_url: str) -> None:
+        self._base = URL(base_url)
+        self._origin = self._base.origin()
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self._max_connections),
+            timeout=aiohttp.ClientTimeout(
+                total=None, sock_connect=self._connect_timeout, sock_read=self._timeout
+            ),
+            auto_decompress=False,
+            skip_auto_headers=(hdrs.USER_AGENT, hdrs.CONTENT_TYPE),
+        )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    @property
+    def base_url(self) -> str:
+        return str(self._base)
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("the upstream is used before the app started")
+        return self._session
+
+    def url_for(self, target: str) -> URL:
+        # String joining keeps the upstream host even for targets like `//evil.example/x`.
+        url = URL(f"{self._origin}{self._base.raw_path.rstrip('/')}{target}", encoded=True)
+        if url.origin() != self._origin:
+            raise UpstreamUnavailable("The request target does not belong to the upstream.")
+        return url
+
+    async def send(self, request: ApiRequest) -> ApiResponse:
+        headers = CIMultiDict(request.headers)
+        headers[hdrs.ACCEPT_ENCODING] = "identity"
+        with map_exceptions():
+            async with asyncio.timeout(self._timeout):
+                async with self.session.request(
+                    request.method,
+                    self.url_for(request.target),
+                    headers=headers,
+                    data=request.body or None,
+                    allow_redirects=False,
+                ) as response:
+                    body = await self._read_bounded(response)
+                    headers = response.headers.copy()
+                    headers.popall(hdrs.CONTENT_ENCODING, None)
+                    return ApiResponse(response.status, headers, body)
+
+    async def _read_bounded(self, response: aiohttp.ClientResponse) -> bytes:
+        declared = response.content_length
+        if declared is not None and declared > self._max_buffered:
+            raise _too_large(response.status)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.content.iter_any():
+            size += len(chunk)
+            if size > self._max_buffered:
+                raise _too_large(response.status)
+            chunks.append(chunk)
+        body = b"".join(chunks)
+        return _decoded(body, response.headers.get(hdrs.CONTENT_ENCODING, "identity"))
+
+    @asynccontextmanager
+    async def stream(
+        self, method: str, target: str, headers: CIMultiDict[str], body: Any
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """Opens a streamed exchange; only waiting for the headers is bounded by the timeout."""
+        with map_exceptions():
+            async with asyncio.timeout(self._timeout):
+                response = await self.session.request(
+                    method,
+                    self.url_for(target),
+                    headers=headers,
+                    data=body,
+                    allow_redirects=False,
+                )
+        try:
+            yield response
+        finally:
+            response.release()
+
+
+def _decoded(body: bytes, encoding: str) -> bytes:
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return body
+    if encoding not in _DECODERS:
+        raise UpstreamContractError(f"The upstream sent an unsupported encoding {encoding!r}.")
+    try:
+        return zlib.decompress(body, _DECODERS[encoding])
+    except zlib.error as exc:
+        raise UpstreamContractError("The upstream sent a corrupt compressed body.") from exc
+
+
+def _too_large(upstream_status: int) -> UpstreamContractError:
+    return UpstreamContractError(
+        "The upstream's response is larger than this proxy translates.",
+        details={"upstream_status": upstream_status},
+    )

@@ -1,0 +1,49 @@
+"""Fixtures that run the real proxy on loopback, against the sandbox or a misbehaving upstream."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
+
+from proxy.app import create_app
+from proxy.config import Settings, settings_from
+from tests.fakes.clock import FakeClock
+
+TOKEN = "moda_live_integration"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+LEGACY = {**AUTH, "Moda-Version": "2026-04-12"}
+CANONICAL = {**AUTH, "Moda-Version": "2026-05-01"}
+
+ProxyClient = TestClient[web.Request, web.Application]
+ProxyFactory = Callable[..., Awaitable[ProxyClient]]
+
+
+def make_settings(upstream_url: str = "sandbox", **sections: dict[str, Any]) -> Settings:
+    data: dict[str, Any] = {
+        **sections,
+        "upstream": {"url": upstream_url, **sections.get("upstream", {})},
+    }
+    data.setdefault("sandbox", {"queued_seconds": 2, "running_seconds": 8})
+    return settings_from(data)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def start_proxy(aiohttp_client: AiohttpClient, clock: FakeClock) -> ProxyFactory:
+    async def start(upstream_url: str = "sandbox", **sections: dict[str, Any]) -> ProxyClient:
+        app = create_app(make_settings(upstream_url, **sections), clock=clock)
+        return await aiohttp_client(app)
+
+    return start
+
+
+@pytest.fixture
+async def proxy(start_proxy: ProxyFactory) -> ProxyClient:
+    return await start_proxy()

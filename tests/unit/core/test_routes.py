@@ -1,0 +1,31 @@
+from proxy.core.routes import Route, RouteTable
+
+GET_TASK = Route("GET", "/v1/tasks/{id}")
+CANCEL = Route("POST", "/v1/tasks/{id}/cancel")
+SEARCH = Route("GET", "/v1/canvases/search")
+GET_CANVAS = Route("GET", "/v1/canvases/{id}")
+TABLE = RouteTable.of([GET_TASK, CANCEL, GET_CANVAS, SEARCH])
+
+
+def test_match_binds_placeholders() -> None:
+    match = TABLE.match("POST", "/v1/tasks/task_01HT9WK8N3M2J4A5Z6P7Q8R9TV/cancel")
+    assert match is not None
+    assert match.route == CANCEL
+    assert match.params == {"id": "task_01HT9WK8N3M2J4A5Z6P7Q8R9TV"}
+
+
+def test_match_prefers_literal_segments_over_placeholders() -> None:
+    match = TABLE.match("GET", "/v1/canvases/search")
+    assert match is not None
+    assert match.route == SEARCH
+
+
+def test_match_is_none_for_other_methods_lengths_and_empty_segments() -> None:
+    assert TABLE.match("DELETE", "/v1/tasks/task_1") is None
+    assert TABLE.match("GET", "/v1/tasks/task_1/extra") is None
+    assert TABLE.match("GET", "/v1/tasks//") is None
+    assert TABLE.match("GET", "/v2/tasks/task_1") is None
+
+
+def test_route_renders_as_method_and_template() -> None:
+    assert str(GET_TASK) == "GET /v1/tasks/{id}"

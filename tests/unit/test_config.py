@@ -1,0 +1,81 @@
+"""The shipped config is valid, typos are refused, and the README documents every key."""
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from proxy.config import ConfigError, Settings, load_settings, settings_from
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_shipped_config_is_valid_and_uses_the_sandbox() -> None:
+    settings = load_settings(ROOT / "config.yaml")
+    assert settings.upstream.url == "sandbox"
+    assert settings.versions.default == "2026-04-12"
+
+
+def test_no_file_gives_the_same_settings_as_the_shipped_one() -> None:
+    shipped = load_settings(ROOT / "config.yaml")
+    assert load_settings(None).model_dump(exclude={"sandbox"}) == shipped.model_dump(
+        exclude={"sandbox"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "named"),
+    [
+        ({"server": {"lisen": "x"}}, "server.lisen"),
+        ({"server": {"listen": "localhost"}}, "server.listen"),
+        ({"upstream": {"url": "ftp://x"}}, "upstream.url"),
+        ({"upstream": {"url": "https://api.moda.app?x=1"}}, "upstream.url"),
+        ({"upstream": {"timeout_seconds": -1}}, "upstream.timeout_seconds"),
+        ({"translation": {"status_words": {"succeeded": "done"}}}, "translation.status_words"),
+        ([1, 2], "mapping"),
+    ],
+)
+def test_a_bad_value_is_one_line_naming_the_key(data: object, named: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings_from(data)
+    assert named in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_overrides_win_over_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("upstream:\n  url: https://api.moda.app\n")
+    settings = load_settings(
+        path, {"upstream": {"url": "sandbox"}, "server": {"listen": "[::1]:81"}}
+    )
+    assert (settings.upstream.url, settings.server.listen) == ("sandbox", "[::1]:81")
+
+
+def test_a_missing_or_broken_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="nope.yaml"):
+        load_settings(tmp_path / "nope.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("server: [\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_settings(broken)
+
+
+def _keys(model: type[BaseModel], prefix: str = "") -> list[str]:
+    keys: list[str] = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if name == "sandbox":
+                keys.append("sandbox.*")
+            else:
+                keys.extend(_keys(annotation, f"{prefix}{name}."))
+        else:
+            keys.append(f"{prefix}{name}")
+    return keys
+
+
+def test_the_readme_table_lists_exactly_the_config_keys() -> None:
+    readme = (ROOT / "README.md").read_text()
+    documented = re.findall(r"^\| `([a-z_.*]+)` \|", readme, flags=re.MULTILINE)
+    assert sorted(documented) == sorted(_keys(Settings))

@@ -1,0 +1,33 @@
+import pytest
+
+from proxy.core.versioning import MigrationContext
+from translations.changes.rename_task_statuses import rename_job_status
+from translations.common import CLIENT_STATUS_WORDS
+
+
+@pytest.mark.parametrize(
+    ("upstream", "client"),
+    [
+        ("queued", "queued"),
+        ("running", "running"),
+        ("succeeded", "completed"),
+        ("failed", "failed"),
+        ("canceled", "cancelled"),
+        ("expired", "failed"),
+        ("canceling", "running"),
+    ],
+)
+def test_each_upstream_status_gets_its_client_word(upstream: str, client: str) -> None:
+    assert rename_job_status({"status": upstream}, MigrationContext())["status"] == client
+    assert client in CLIENT_STATUS_WORDS
+
+
+def test_an_operator_override_replaces_one_word() -> None:
+    context = MigrationContext(status_words={"canceling": "cancelled"})
+    assert rename_job_status({"status": "canceling"}, context)["status"] == "cancelled"
+    assert rename_job_status({"status": "succeeded"}, context)["status"] == "completed"
+
+
+def test_an_unknown_status_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown task status"):
+        rename_job_status({"status": "paused"}, MigrationContext())

@@ -1,0 +1,52 @@
+"""Pydantic models of the upstream (2026-05-01) resources: contract tests and the sandbox check
+themselves against these; translations never use them on the hot path."""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Upstream(BaseModel):
+    # moda-api.md §7: additive fields ship without a version bump, so unknown keys are allowed.
+    model_config = ConfigDict(extra="allow")
+
+
+class Progress(_Upstream):
+    percent: int | None = None
+    step: str | None = None
+    message: str | None = None
+
+
+class TaskError(_Upstream):
+    message: str
+    retryable: bool | None = None
+
+
+class Credits(_Upstream):
+    credits_used: int | None
+    credits_remaining: int | None
+
+
+class Links(_Upstream):
+    self: str | None
+    events: str | None
+    cancel: str | None
+    canvas: str | None
+
+
+class Task(_Upstream):
+    id: str
+    kind: Literal["design", "export", "remix", "brand_kit_extract"]
+    status: Literal["queued", "running", "succeeded", "failed", "canceled", "expired", "canceling"]
+    created_at: str
+    started_at: str | None
+    completed_at: str | None
+    progress: Progress | None
+    attempt: int
+    max_attempts: int
+    input: dict[str, object]
+    result: dict[str, object] | None
+    error: TaskError | None
+    credits: Credits | None
+    links: Links
+    retry_after_ms: int | None
