@@ -2,9 +2,10 @@
 
 Run from the repository root:
 
-    .venv/bin/python -m bench.throughput [--duration SECONDS] [--connections N] [--warmup SECONDS]
+    .venv/bin/python -m bench.throughput [--duration SECONDS] [--connections N]
+                                         [--warmup SECONDS] [--rounds N]
 
-Defaults: 10 s per scenario after a 2 s warm-up, 64 connections. Needs nginx
+Defaults: 10 s per scenario after a 2 s warm-up, 64 connections, 5 rounds. Needs nginx
 (`apt-get install nginx-light`) and wrk (`apt-get install wrk`). Everything runs on 127.0.0.1.
 
 What it does:
@@ -18,8 +19,13 @@ What it does:
    (a) legacy client through the proxy (JSON parse + rewrite + serialize per response),
    (b) canonical client through the proxy (bytes passed through), and
    (c) the upstream directly (the ceiling the load generator and nginx allow on this machine).
-5. Reads the proxy's user+system CPU time from /proc/<pid>/stat around (a) and (b), and reports
-   proxy CPU microseconds per request; (a)/(b) is the translation CPU overhead.
+   Each scenario's duration is split into rounds run as a, b, c, a, b, c, ... so that other
+   load on the machine, or drift, weighs on all three alike; `--rounds 1` runs them back to back.
+   Counts add up over the rounds; p50 is the median round's p50, p99 the worst round's p99.
+5. Reads the proxy's user+system CPU time from /proc/<pid>/stat around every (a) and (b) run, and
+   reports proxy CPU microseconds per request; (a)/(b) is the translation CPU overhead.
+6. Compares /proc/stat with the CPU time of its own processes to say how busy other processes
+   kept the machine meanwhile, and warns when that makes the numbers unreliable.
 
 It prints a table (requests/s, p50 and p99 latency, proxy CPU per request, failed requests) and
 two target checks, each PASS or FAIL:
@@ -45,6 +51,7 @@ import pwd
 import re
 import signal
 import socket
+import statistics
 import string
 import subprocess
 import sys
@@ -86,6 +93,7 @@ STARTUP_TIMEOUT_SECONDS: Final = 30.0
 STOP_TIMEOUT_SECONDS: Final = 5.0
 REQUEST_TIMEOUT_SECONDS: Final = 10.0
 WRK_SLACK_SECONDS: Final = 30
+BUSY_MACHINE_CPUS: Final = 0.2
 CLOCK_TICKS_PER_SECOND: Final = os.sysconf("SC_CLK_TCK")
 
 NGINX_CONF: Final = string.Template(
@@ -140,6 +148,13 @@ class Options:
     duration: int
     warmup: int
     connections: int
+    rounds: int
+
+    def round_seconds(self) -> list[int]:
+        """The duration split into whole-second rounds (wrk takes whole seconds)."""
+        rounds = min(self.rounds, self.duration)
+        base, extra = divmod(self.duration, rounds)
+        return [base + (1 if index < extra else 0) for index in range(rounds)]
 
 
 @dataclass(frozen=True)
@@ -153,15 +168,31 @@ class Scenario:
 @dataclass(frozen=True)
 class LoadResult:
     requests: int
-    requests_per_second: float
+    seconds: float
     p50_ms: float
     p99_ms: float
     non_2xx: int
     socket_errors: int
 
     @property
+    def requests_per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds > 0 else 0.0
+
+    @property
     def failures(self) -> int:
         return self.non_2xx + self.socket_errors
+
+
+def combine(rounds: Sequence[LoadResult]) -> LoadResult:
+    """One scenario's rounds as one: counts add up, p50 is the median round's, p99 the worst."""
+    return LoadResult(
+        requests=sum(load.requests for load in rounds),
+        seconds=sum(load.seconds for load in rounds),
+        p50_ms=statistics.median(load.p50_ms for load in rounds),
+        p99_ms=max(load.p99_ms for load in rounds),
+        non_2xx=sum(load.non_2xx for load in rounds),
+        socket_errors=sum(load.socket_errors for load in rounds),
+    )
 
 
 @dataclass(frozen=True)
@@ -169,6 +200,12 @@ class ScenarioResult:
     scenario: Scenario
     load: LoadResult
     cpu_us_per_request: float | None
+
+
+@dataclass(frozen=True)
+class Report:
+    results: list[ScenarioResult]
+    other_cpus: float
 
 
 # -- processes ------------------------------------------------------------------------------
@@ -276,8 +313,8 @@ def nginx_config(prefix: Path, port: int, connections: int) -> str:
     )
 
 
-def start_nginx(stack: contextlib.ExitStack, workdir: Path, connections: int) -> str:
-    """Start the fake upstream; returns its base URL."""
+def start_nginx(stack: contextlib.ExitStack, workdir: Path, connections: int) -> tuple[int, str]:
+    """Start the fake upstream; returns its master's pid and its base URL."""
     prefix = workdir / "nginx"
     prefix.mkdir()
     port = free_port()
@@ -288,7 +325,7 @@ def start_nginx(stack: contextlib.ExitStack, workdir: Path, connections: int) ->
     stack.callback(stop, process)
     base_url = f"http://{LOOPBACK}:{port}"
     wait_until_answering(base_url + TASK_PATH, process, log, "nginx")
-    return base_url
+    return process.pid, base_url
 
 
 def start_proxy(stack: contextlib.ExitStack, workdir: Path, upstream_url: str) -> tuple[int, str]:
@@ -316,12 +353,57 @@ def start_proxy(stack: contextlib.ExitStack, workdir: Path, upstream_url: str) -
     return process.pid, base_url
 
 
+def stat_fields(pid: int | str) -> list[str]:
+    """/proc/<pid>/stat from field 3 (`state`) on: index 1 is the ppid, 11 utime, 12 stime."""
+    stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    return stat[stat.rindex(")") + 2 :].split()
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (all its threads), from /proc/<pid>/stat."""
-    stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
-    fields = stat[stat.rindex(")") + 2 :].split()  # fields[0] is field 3, `state`
-    utime, stime = int(fields[11]), int(fields[12])
-    return (utime + stime) / CLOCK_TICKS_PER_SECOND
+    """User + system CPU time of a process (all its threads)."""
+    fields = stat_fields(pid)
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS_PER_SECOND
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its direct children (nginx's master and workers)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat_fields(entry.name) if entry.name.isdigit() else []
+            if fields and (int(entry.name) == pid or int(fields[1]) == pid):
+                total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS_PER_SECOND
+    return total
+
+
+def machine_busy_seconds() -> float:
+    """CPU time all CPUs spent not idle (steal included), from /proc/stat."""
+    first_line = Path("/proc/stat").read_text(encoding="ascii").split("\n", 1)[0]
+    ticks = [int(value) for value in first_line.split()[1:9]]
+    idle, iowait = ticks[3], ticks[4]
+    return (sum(ticks) - idle - iowait) / CLOCK_TICKS_PER_SECOND
+
+
+@dataclass(frozen=True)
+class CpuSnapshot:
+    wall: float
+    machine_busy: float
+    ours: float
+
+
+def cpu_snapshot(server_pids: Sequence[int]) -> CpuSnapshot:
+    """Machine-wide busy time, and the part of it spent by this benchmark and its children."""
+    own = os.times()
+    ours = own.user + own.system + own.children_user + own.children_system  # wrk is reaped
+    ours += sum(tree_cpu_seconds(pid) for pid in server_pids)
+    return CpuSnapshot(time.monotonic(), machine_busy_seconds(), ours)
+
+
+def other_cpus(before: CpuSnapshot, after: CpuSnapshot) -> float:
+    """How many CPUs' worth of work other processes did between the snapshots."""
+    wall = after.wall - before.wall
+    others = (after.machine_busy - before.machine_busy) - (after.ours - before.ours)
+    return max(0.0, others / wall) if wall > 0 else 0.0
 
 
 # -- correctness ----------------------------------------------------------------------------
@@ -385,8 +467,7 @@ def check_responses(scenarios: Sequence[Scenario]) -> None:
 
 _MS_PER_UNIT: Final = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 _PERCENTILE: Final = re.compile(r"^\s*(\d+)%\s+([\d.]+)(us|ms|s|m|h)\s*$", re.MULTILINE)
-_REQUESTS: Final = re.compile(r"^\s*(\d+) requests in ", re.MULTILINE)
-_RATE: Final = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
+_REQUESTS: Final = re.compile(r"^\s*(\d+) requests in ([\d.]+)(us|ms|s|m|h),", re.MULTILINE)
 _SOCKET_ERRORS: Final = re.compile(
     r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)"
 )
@@ -422,14 +503,14 @@ def parse_wrk(output: str) -> LoadResult:
         int(match[1]): float(match[2]) * _MS_PER_UNIT[match[3]]
         for match in _PERCENTILE.finditer(output)
     }
-    requests, rate = _REQUESTS.search(output), _RATE.search(output)
-    if requests is None or rate is None or 50 not in percentiles or 99 not in percentiles:
+    requests = _REQUESTS.search(output)
+    if requests is None or 50 not in percentiles or 99 not in percentiles:
         raise BenchError(f"cannot read wrk's report:\n{output}")
     socket_errors = _SOCKET_ERRORS.search(output)
     non_2xx = _NON_2XX.search(output)
     return LoadResult(
         requests=int(requests[1]),
-        requests_per_second=float(rate[1]),
+        seconds=float(requests[2]) * _MS_PER_UNIT[requests[3]] / 1000.0,
         p50_ms=percentiles[50],
         p99_ms=percentiles[99],
         non_2xx=int(non_2xx[1]) if non_2xx else 0,
@@ -437,16 +518,44 @@ def parse_wrk(output: str) -> LoadResult:
     )
 
 
-def run_scenario(scenario: Scenario, options: Options, proxy_pid: int) -> ScenarioResult:
-    progress(f"{scenario.name}: {options.warmup} s warm-up, then {options.duration} s measured")
-    run_wrk(scenario, options.connections, options.warmup)
+def measure(
+    scenario: Scenario, connections: int, seconds: int, proxy_pid: int
+) -> tuple[LoadResult, float]:
+    """One wrk run and the proxy CPU seconds spent during it."""
     cpu_before = cpu_seconds(proxy_pid)
-    load = parse_wrk(run_wrk(scenario, options.connections, options.duration))
-    cpu_used = cpu_seconds(proxy_pid) - cpu_before
+    load = parse_wrk(run_wrk(scenario, connections, seconds))
+    return load, cpu_seconds(proxy_pid) - cpu_before
+
+
+def scenario_result(
+    scenario: Scenario, rounds: Sequence[LoadResult], cpu_used: float
+) -> ScenarioResult:
+    load = combine(rounds)
     cpu_per_request = None
     if scenario.proxied and load.requests > 0:
         cpu_per_request = cpu_used * 1e6 / load.requests
     return ScenarioResult(scenario, load, cpu_per_request)
+
+
+def run_scenarios(
+    scenarios: Sequence[Scenario], options: Options, proxy_pid: int
+) -> list[ScenarioResult]:
+    """Warm every path up, then measure them in interleaved rounds so drift hits all alike."""
+    for scenario in scenarios:
+        progress(f"warm-up {options.warmup} s: {scenario.name}")
+        run_wrk(scenario, options.connections, options.warmup)
+    loads: dict[Scenario, list[LoadResult]] = {scenario: [] for scenario in scenarios}
+    cpu_used = dict.fromkeys(scenarios, 0.0)
+    plan = options.round_seconds()
+    for number, seconds in enumerate(plan, start=1):
+        progress(f"round {number}/{len(plan)}: {seconds} s per scenario")
+        for scenario in scenarios:
+            load, cpu = measure(scenario, options.connections, seconds, proxy_pid)
+            loads[scenario].append(load)
+            cpu_used[scenario] += cpu
+    return [
+        scenario_result(scenario, loads[scenario], cpu_used[scenario]) for scenario in scenarios
+    ]
 
 
 # -- report ---------------------------------------------------------------------------------
@@ -509,15 +618,22 @@ def print_throughput_check(translated: ScenarioResult) -> None:
     print(f"  {verdict(passed)}  {label} (measured {rate:,.0f}/s{note})")
 
 
-def print_report(results: Sequence[ScenarioResult], options: Options) -> None:
+def print_background(other: float) -> None:
+    print(f"other processes kept {other:.2f} of {os.cpu_count()} CPUs busy during the run")
+    if other > BUSY_MACHINE_CPUS:
+        print("  WARNING: the machine was not quiet; expect noisy numbers, rerun when idle")
+
+
+def print_report(report: Report, options: Options) -> None:
     print(
         f"\nmoda-compat-proxy throughput: GET {TASK_PATH}, wrk -t1 -c{options.connections}, "
-        f"{options.duration} s per scenario after {options.warmup} s warm-up, "
-        f"{os.cpu_count()} CPUs shared by wrk, nginx and the proxy\n"
+        f"{options.duration} s per scenario in {len(options.round_seconds())} interleaved "
+        f"rounds after {options.warmup} s warm-up; wrk, nginx and the proxy share the CPUs\n"
     )
-    print_table(results)
+    print_table(report.results)
     print()
-    translated, passthrough = results[0], results[1]
+    print_background(report.other_cpus)
+    translated, passthrough = report.results[0], report.results[1]
     print_cpu_check(translated, passthrough)
     print_throughput_check(translated)
 
@@ -535,19 +651,21 @@ def scenarios_for(proxy_url: str, upstream_url: str) -> list[Scenario]:
     ]
 
 
-def run_benchmark(options: Options) -> list[ScenarioResult]:
+def run_benchmark(options: Options) -> Report:
     require_tool(NGINX, "nginx-light")
     require_tool(WRK, "wrk")
     with contextlib.ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="moda-bench-")))
         progress("starting nginx as the fake upstream")
-        upstream_url = start_nginx(stack, workdir, options.connections)
+        nginx_pid, upstream_url = start_nginx(stack, workdir, options.connections)
         progress("starting the proxy")
         proxy_pid, proxy_url = start_proxy(stack, workdir, upstream_url)
         scenarios = scenarios_for(proxy_url, upstream_url)
         check_responses(scenarios)
         progress("responses check out on all three paths")
-        return [run_scenario(scenario, options, proxy_pid) for scenario in scenarios]
+        before = cpu_snapshot([nginx_pid, proxy_pid])
+        results = run_scenarios(scenarios, options, proxy_pid)
+        return Report(results, other_cpus(before, cpu_snapshot([nginx_pid, proxy_pid])))
 
 
 def positive_int(text: str) -> int:
@@ -567,8 +685,16 @@ def parse_options(argv: Sequence[str] | None) -> Options:
     )
     parser.add_argument("--warmup", type=positive_int, default=2, help="warm-up seconds (2)")
     parser.add_argument("--connections", type=positive_int, default=64, help="wrk connections (64)")
+    parser.add_argument(
+        "--rounds",
+        type=positive_int,
+        default=5,
+        help="interleaved rounds the duration is split in (5)",
+    )
     args = parser.parse_args(argv)
-    return Options(duration=args.duration, warmup=args.warmup, connections=args.connections)
+    return Options(
+        duration=args.duration, warmup=args.warmup, connections=args.connections, rounds=args.rounds
+    )
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -579,14 +705,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = parse_options(argv)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        results = run_benchmark(options)
+        report = run_benchmark(options)
     except BenchError as exc:
         progress(f"cannot run: {exc}")
         return 1
     except KeyboardInterrupt:
         progress("interrupted; nginx and the proxy were stopped")
         return 130
-    print_report(results, options)
+    print_report(report, options)
     return 0
 
 

@@ -3,18 +3,27 @@
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
+from cachetools import TTLCache
 
 from proxy.clock import Clock, SystemClock
 from proxy.config import SANDBOX, ConfigError, Settings
 from proxy.core.engine import plan_version
+from proxy.core.pagination import OffsetPagination
+from proxy.core.teams import TeamIdLookup
 from proxy.core.versioning import MigrationContext, VersionBundle
-from proxy.keys import BUNDLE, MIGRATION_CONTEXT, PLANS, SETTINGS, UPSTREAM
+from proxy.keys import BUNDLE, EMULATORS, MIGRATION_CONTEXT, PLANS, SETTINGS, UPSTREAM
 from proxy.sandbox import create_sandbox_app
+from proxy.server.emulators import Emulators
 from proxy.server.handler import proxy_request
 from proxy.server.middlewares import envelope_errors
 from proxy.server.ops import add_admin_routes
+from proxy.server.pagination import OffsetPaginator
+from proxy.server.teams import TeamLookup
 from proxy.server.upstream import Upstream
 from translations import BUNDLE as SHIPPED_BUNDLE
+
+# A key's team does not change; an hour bounds how long a moved key could show the old one.
+_TEAM_TTL_SECONDS = 3600.0
 
 
 def _check_versions(settings: Settings, bundle: VersionBundle) -> None:
@@ -57,6 +66,20 @@ def _upstream_lifecycle(
     return lifecycle
 
 
+def _emulators(settings: Settings, upstream: Upstream, clock: Clock) -> Emulators:
+    paging = settings.pagination
+    return Emulators(
+        {
+            OffsetPagination: OffsetPaginator(
+                paging, TTLCache(paging.max_lists, paging.ttl_seconds, timer=clock.now)
+            ),
+            TeamIdLookup: TeamLookup(
+                TTLCache(paging.max_lists, _TEAM_TTL_SECONDS, timer=clock.now), upstream.send
+            ),
+        }
+    )
+
+
 def create_app(
     settings: Settings,
     *,
@@ -64,6 +87,7 @@ def create_app(
     clock: Clock | None = None,
 ) -> web.Application:
     _check_versions(settings, bundle)
+    clock = clock or SystemClock()
     app = web.Application(
         middlewares=[envelope_errors],
         client_max_size=settings.server.max_translated_body_bytes,
@@ -79,7 +103,8 @@ def create_app(
         max_connections=settings.upstream.max_connections,
         max_buffered_bytes=settings.server.max_translated_body_bytes,
     )
-    app.cleanup_ctx.append(_upstream_lifecycle(clock or SystemClock()))
+    app[EMULATORS] = _emulators(settings, app[UPSTREAM], clock)
+    app.cleanup_ctx.append(_upstream_lifecycle(clock))
     app.router.add_route("*", "/{tail:.*}", proxy_request)
     return app
 

@@ -9,6 +9,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    NonNegativeInt,
     PositiveFloat,
     PositiveInt,
     ValidationError,
@@ -120,12 +121,38 @@ class TranslationSettings(_Section):
     )
 
 
+class PaginationSettings(_Section):
+    default_limit: PositiveInt = Field(20, description="Legacy `limit` when the client sends none.")
+    max_limit: PositiveInt = Field(
+        100, description="Largest legacy `limit`; may exceed one upstream page."
+    )
+    upstream_page_size: PositiveInt = Field(
+        100, description="Upstream `limit` used while walking (Moda's maximum is 100)."
+    )
+    ttl_seconds: PositiveFloat = Field(
+        60.0, description="How long a list's checkpoints and total are reused."
+    )
+    max_lists: PositiveInt = Field(
+        10_000, description="Lists (credential + path + filters) remembered at once."
+    )
+    max_anchors_per_list: PositiveInt = Field(
+        1_000, description="Checkpoints kept per list at multiples of the upstream page size."
+    )
+    count_max_pages: NonNegativeInt = Field(
+        100, description="Upstream pages one request may walk to make `total` exact."
+    )
+    max_walk_pages: PositiveInt = Field(
+        1_000, description="Upstream pages one request may walk to reach its offset; else 400."
+    )
+
+
 class Settings(_Section):
     server: ServerSettings = ServerSettings()
     admin: AdminSettings = AdminSettings()
     upstream: UpstreamSettings = UpstreamSettings()
     versions: VersionSettings = VersionSettings()
     translation: TranslationSettings = TranslationSettings()
+    pagination: PaginationSettings = PaginationSettings()
     sandbox: SandboxSettings = SandboxSettings()
 
 

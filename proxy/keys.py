@@ -7,6 +7,7 @@ from aiohttp import web
 from proxy.config import Settings
 from proxy.core.engine import VersionPlan
 from proxy.core.versioning import MigrationContext, VersionBundle
+from proxy.server.emulators import Emulators
 from proxy.server.upstream import Upstream
 
 SETTINGS: Final = web.AppKey("settings", Settings)
@@ -14,6 +15,7 @@ BUNDLE: Final = web.AppKey("bundle", VersionBundle)
 PLANS: Final = web.AppKey("plans", dict[str, VersionPlan])
 MIGRATION_CONTEXT: Final = web.AppKey("migration_context", MigrationContext)
 UPSTREAM: Final = web.AppKey("upstream", Upstream)
+EMULATORS: Final = web.AppKey("emulators", Emulators)
 
 REQUEST_ID: Final = web.RequestKey("request_id", str)
 SERVED_VERSION: Final = web.RequestKey("served_version", str)

@@ -2,9 +2,11 @@
 
 from proxy.core.versioning import Version, VersionBundle
 from translations.changes import (
+    add_team_id_to_brand_kits,
     flatten_task_envelope_into_job,
     rename_task_statuses,
     require_prefixed_ids_in_request_bodies,
+    use_offset_pagination_with_plural_keys,
 )
 
 __all__ = ["BUNDLE"]
@@ -17,6 +19,8 @@ BUNDLE = VersionBundle(
             require_prefixed_ids_in_request_bodies.CHANGE,
             flatten_task_envelope_into_job.CHANGE,  # responses run top to bottom ...
             rename_task_statuses.CHANGE,  # ... so this one sees the flat job's `status`
+            add_team_id_to_brand_kits.CHANGE,
+            use_offset_pagination_with_plural_keys.CHANGE,  # last: the others see `data`
         ),
     ),
 )

@@ -11,6 +11,13 @@ GET_TASK: Final = Route("GET", "/v1/tasks/{id}")
 CANCEL_TASK: Final = Route("POST", "/v1/tasks/{id}/cancel")
 REMIX: Final = Route("POST", "/v1/remix")
 TASK_ROUTES: Final = (START_TASK, GET_TASK, CANCEL_TASK, REMIX)
+LIST_TASKS: Final = Route("GET", "/v1/tasks")
+LIST_CANVASES: Final = Route("GET", "/v1/canvases")
+SEARCH_CANVASES: Final = Route("GET", "/v1/canvases/search")
+LIST_BRAND_KITS: Final = Route("GET", "/v1/brand-kits")
+GET_BRAND_KIT: Final = Route("GET", "/v1/brand-kits/{id}")
+LIST_ORGANIZATIONS: Final = Route("GET", "/v1/organizations")
+LIST_EVENTS: Final = Route("GET", "/v1/events")
 
 # moda-api.md §2.5: the published enum, plus the transient `canceling` of a 202 cancel answer.
 TERMINAL_STATUSES: Final = frozenset({"succeeded", "failed", "canceled", "expired"})

@@ -7,13 +7,23 @@ a body it may mutate (every body here was parsed for this one request) and retur
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
+from proxy.core.messages import Query
 from proxy.core.payload import JSONObject
 from proxy.core.routes import Route, RouteTable
-from proxy.core.versioning import Migration, MigrationContext, VersionBundle
+from proxy.core.versioning import (
+    Emulation,
+    Migration,
+    MigrationContext,
+    QueryMigration,
+    VersionBundle,
+)
 from proxy.errors import ClientRequestError, TranslationError
 
 _MIGRATION_FAILURES = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,37 +36,58 @@ Steps = tuple[Step, ...]
 
 
 @dataclass(frozen=True, slots=True)
+class QueryStep:
+    change: str
+    migrate: QueryMigration
+
+
+@dataclass(frozen=True, slots=True)
 class VersionPlan:
     """Everything one client version needs, worked out once at start-up."""
 
     version: str
     requests: Mapping[Route, Steps]
+    queries: Mapping[Route, tuple[QueryStep, ...]]
     responses: Mapping[Route, Steps]
     events: Mapping[str, Steps]
+    emulations: Mapping[Route, tuple[Emulation, ...]]
     routes: RouteTable
 
     @property
     def is_passthrough(self) -> bool:
-        return not (self.requests or self.responses or self.events)
+        return not (self.requests or self.queries or self.responses or self.events)
+
+
+def _frozen(table: dict[_K, list[_V]]) -> dict[_K, tuple[_V, ...]]:
+    return {key: tuple(values) for key, values in table.items()}
 
 
 def plan_version(bundle: VersionBundle, version: str) -> VersionPlan:
     requests: dict[Route, list[Step]] = {}
+    queries: dict[Route, list[QueryStep]] = {}
     responses: dict[Route, list[Step]] = {}
     events: dict[str, list[Step]] = {}
+    emulations: dict[Route, list[Emulation]] = {}
     for change in bundle.changes_for(version):
+        name = change.short_name
         for route, migrate in change.responses.items():
-            responses.setdefault(route, []).append(Step(change.short_name, migrate))
+            responses.setdefault(route, []).append(Step(name, migrate))
         for route, migrate in change.requests.items():
-            requests.setdefault(route, []).insert(0, Step(change.short_name, migrate))
+            requests.setdefault(route, []).insert(0, Step(name, migrate))
+        for route, migrate_query in change.queries.items():
+            queries.setdefault(route, []).insert(0, QueryStep(name, migrate_query))
         for event_type, migrate in change.events.items():
-            events.setdefault(event_type, []).append(Step(change.short_name, migrate))
+            events.setdefault(event_type, []).append(Step(name, migrate))
+        for emulation in change.emulations:
+            emulations.setdefault(emulation.route, []).append(emulation)
     return VersionPlan(
         version=version,
-        requests={route: tuple(steps) for route, steps in requests.items()},
-        responses={route: tuple(steps) for route, steps in responses.items()},
-        events={name: tuple(steps) for name, steps in events.items()},
-        routes=RouteTable.of([*requests, *responses]),
+        requests=_frozen(requests),
+        queries=_frozen(queries),
+        responses=_frozen(responses),
+        events=_frozen(events),
+        emulations=_frozen(emulations),
+        routes=RouteTable.of([*requests, *queries, *responses, *emulations]),
     )
 
 
@@ -79,3 +110,9 @@ def migrate_request(steps: Steps, body: JSONObject, context: MigrationContext) -
                 details={"change": step.change},
             ) from exc
     return body
+
+
+def migrate_query(steps: tuple[QueryStep, ...], query: Query, context: MigrationContext) -> Query:
+    for step in steps:
+        query = step.migrate(query, context)
+    return query

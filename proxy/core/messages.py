@@ -4,22 +4,28 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
+Query = tuple[tuple[str, str], ...]
+
 
 @dataclass(frozen=True, slots=True)
 class ApiRequest:
-    """A buffered request in upstream form: `target` is the raw path with its query string."""
+    """A buffered request in upstream form: `path` is raw (percent-encoded), `query` decoded."""
 
     method: str
-    target: str
+    path: str
+    query: Query
     headers: Mapping[str, str]
     body: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)
 class ApiResponse:
+    """An upstream answer; an emulator may hand over a parsed `document` and `facts` it learned."""
+
     status: int
     headers: Mapping[str, str]
     body: bytes
+    document: dict[str, Any] | None = None
     facts: Mapping[str, Any] = field(default_factory=dict)
 
     @property

@@ -15,3 +15,18 @@ def object_or_empty(value: JSON) -> JSONObject:
     if not isinstance(value, dict):
         raise TypeError(f"expected a JSON object or null, got {type(value).__name__}")
     return value
+
+
+def each_item(
+    migrate: Callable[[JSONObject, Any], JSONObject],
+) -> Callable[[JSONObject, Any], JSONObject]:
+    """Lifts an item migration to a cursor page: applies it to every object in `data`."""
+
+    def migrate_page(page: JSONObject, context: Any) -> JSONObject:
+        items = page["data"]
+        if not isinstance(items, list):
+            raise TypeError("a page's `data` must be a list")
+        page["data"] = [migrate(object_or_empty(item), context) for item in items]
+        return page
+
+    return migrate_page

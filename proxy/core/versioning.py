@@ -8,8 +8,9 @@ itself; the `VersionBundle` lists versions newest first, the upstream's own vers
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
+from proxy.core.messages import Query
 from proxy.core.payload import JSONObject
 from proxy.core.routes import Route
 from proxy.errors import UnsupportedVersion
@@ -28,6 +29,14 @@ class MigrationContext:
 
 
 Migration: TypeAlias = Callable[[JSONObject, MigrationContext], JSONObject]
+QueryMigration: TypeAlias = Callable[[Query, MigrationContext], Query]
+
+
+class Emulation(Protocol):
+    """Behaviour the upstream lacks on one route, declared as data; the shell carries it out."""
+
+    @property
+    def route(self) -> Route: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,13 +44,15 @@ class VersionChange:
     name: str
     summary: str | None
     requests: Mapping[Route, Migration] = field(default_factory=dict)
+    queries: Mapping[Route, QueryMigration] = field(default_factory=dict)
     responses: Mapping[Route, Migration] = field(default_factory=dict)
     events: Mapping[str, Migration] = field(default_factory=dict)
+    emulations: tuple[Emulation, ...] = ()
 
     def __post_init__(self) -> None:
         if not (self.summary and self.summary.strip()):
             raise VersionChangeError(f"{self.name}: a change needs a client-facing summary")
-        if not (self.requests or self.responses or self.events):
+        if not (self.requests or self.queries or self.responses or self.events):
             raise VersionChangeError(f"{self.name}: a change must rewrite something")
 
     @property

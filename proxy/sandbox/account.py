@@ -12,10 +12,9 @@ from proxy.sandbox.cursors import SortKey
 from proxy.sandbox.factories import event_item
 from proxy.sandbox.settings import SandboxSettings
 from proxy.sandbox.stamps import digest_int, fresh_id, iso
-from proxy.sandbox.tasks import Task
+from proxy.sandbox.tasks import CREDITS_USED, Task
 
 Effect = Callable[[datetime], None]
-CREDITS_USED: Final = {"design": 5, "remix": 3, "brand_kit_extract": 1}
 CAPPED_KINDS: Final = frozenset({"design", "remix"})
 
 
@@ -61,17 +60,15 @@ class Account:
         self.organizations.extend(
             seed.organizations(self.credential, self.me, settings.seed_organizations)
         )
-        canvases, kits = (
-            list(self.canvases.newest_first()),
-            list(self.brand_kits.newest_first()),
-        )
+        canvases = list(self.canvases.newest_first())
+        kits = list(self.brand_kits.newest_first())
         past = history.historical_tasks(
             self.credential, settings.seed_tasks, canvases, kits, self.credits_remaining
         )
         self.tasks.extend(past)
         for task in past:
-            if task.kind == "design" and task.planned_result is not None:
-                result = task.planned_result
+            result = task.planned_result
+            if task.kind == "design" and result is not None and task.credits is not None:
                 self.conversations[result["conversation_id"]] = result["canvas_id"]
 
     def add_canvases(self, count: int) -> list[JSONObject]:

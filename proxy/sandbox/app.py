@@ -33,7 +33,8 @@ Decisions where moda-api.md is silent:
     `not_found` / `not_found`.
   * Bad `limit` or `status` query: 400 `invalid_request`, the field in `details.fields`.
     A missing `query` on /canvases/search is a 422. The `canvas_id` task filter matches
-    a task's input canvas or, once succeeded, its result canvas.
+    a task's input canvas or, once succeeded, its result canvas; `status=running` also
+    lists tasks that are `canceling`.
   * Design targets: `canvas_id` edits that canvas (404 if unknown); a known
     `conversation_id` continues on its canvas; an unknown one starts a new canvas under
     that conversation id.

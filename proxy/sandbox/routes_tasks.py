@@ -112,18 +112,7 @@ async def get_task(request: web.Request) -> web.Response:
 async def list_tasks(request: web.Request) -> web.Response:
     account = account_of(request)
     now = request.app[SANDBOX_STATE].clock.now()
-    filters: dict[str, str] = {}
-    status = request.query.get("status")
-    if status is not None:
-        if status not in CANONICAL_STATUSES:
-            allowed = ", ".join(sorted(CANONICAL_STATUSES))
-            raise invalid_request(
-                f"status must be one of: {allowed}.",
-                details={"fields": [{"field": "query.status", "code": "enum", "value": status}]},
-            )
-        filters["status"] = status
-    if (canvas := request.query.get("canvas_id")) is not None:
-        filters["canvas_id"] = normalize_id(canvas, "cvs", "query.canvas_id")
+    filters = _task_filters(request)
 
     def keep(task: Task) -> bool:
         return all(_matches(task, name, wanted, now) for name, wanted in filters.items())
@@ -138,11 +127,27 @@ async def list_tasks(request: web.Request) -> web.Response:
     )
 
 
+def _task_filters(request: web.Request) -> dict[str, str]:
+    filters: dict[str, str] = {}
+    if (status := request.query.get("status")) is not None:
+        if status not in CANONICAL_STATUSES:
+            allowed = ", ".join(sorted(CANONICAL_STATUSES))
+            raise invalid_request(
+                f"status must be one of: {allowed}.",
+                details={"fields": [{"field": "query.status", "code": "enum", "value": status}]},
+            )
+        filters["status"] = status
+    if (canvas := request.query.get("canvas_id")) is not None:
+        filters["canvas_id"] = normalize_id(canvas, "cvs", "query.canvas_id")
+    return filters
+
+
 def _matches(task: Task, name: str, wanted: str, now: float) -> bool:
-    envelope_status = task.status(task.elapsed(now))
+    status = task.status(task.elapsed(now))
     if name == "status":
-        return envelope_status == wanted
-    result = task.planned_result if envelope_status == "succeeded" else None
+        # `canceling` is outside the public enum: the task is still running until acked.
+        return wanted == ("running" if status == "canceling" else status)
+    result = task.planned_result if status == "succeeded" else None
     return wanted in (task.input.get("canvas_id"), (result or {}).get("canvas_id"))
 
 

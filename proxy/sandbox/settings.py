@@ -1,6 +1,6 @@
 """Knobs of the in-memory Moda API: timings, limits, secrets and seed sizes."""
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat
 
 
 class SandboxSettings(BaseModel):
@@ -51,7 +51,7 @@ class SandboxSettings(BaseModel):
         gt=0,
         description="A delivery without a response within this fails.",
     )
-    webhook_retry_delays: tuple[float, ...] = Field(
+    webhook_retry_delays: tuple[NonNegativeFloat, ...] = Field(
         default=(1.0, 5.0, 30.0),
         description="Pauses before each retry of a failed delivery; then dropped.",
     )

@@ -17,6 +17,7 @@ from proxy.core.payload import JSONObject
 
 TERMINAL: Final = frozenset({"succeeded", "failed", "canceled", "expired"})
 CANONICAL_STATUSES: Final = frozenset({"queued", "running", *TERMINAL})
+CREDITS_USED: Final = {"design": 5, "remix": 3, "brand_kit_extract": 1}
 _TAG: Final = re.compile(r"#(fail|dead|expire|slow-cancel)\b", re.IGNORECASE)
 
 

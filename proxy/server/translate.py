@@ -1,15 +1,17 @@
 """Routes a change applies to: buffer, migrate the request, send, migrate the response."""
 
+import dataclasses
 import json
 from typing import Any
 
 from aiohttp import web
 
-from proxy.core.engine import VersionPlan, migrate_request, migrate_response
-from proxy.core.messages import ApiRequest, ApiResponse
+from proxy.core.engine import VersionPlan, migrate_query, migrate_request, migrate_response
+from proxy.core.messages import ApiRequest, ApiResponse, Query
 from proxy.core.routes import RouteMatch
 from proxy.errors import ClientRequestError, RequestTooLarge, UpstreamContractError
-from proxy.keys import MIGRATION_CONTEXT, SETTINGS, UPSTREAM
+from proxy.keys import EMULATORS, MIGRATION_CONTEXT, REQUEST_ID, SETTINGS, UPSTREAM
+from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
 from proxy.server.convert import client_response_headers, upstream_request_headers
 
 
@@ -23,8 +25,7 @@ async def _read_body(request: web.Request) -> bytes:
     except web.HTTPRequestEntityTooLarge as exc:
         limit = request.app[SETTINGS].server.max_translated_body_bytes
         raise RequestTooLarge(
-            f"The request body is larger than {limit} bytes.",
-            details={"max_bytes": limit},
+            f"The request body is larger than {limit} bytes.", details={"max_bytes": limit}
         ) from exc
 
 
@@ -38,6 +39,8 @@ def _client_document(body: bytes) -> Any:
 
 
 def _upstream_document(response: ApiResponse) -> dict[str, Any]:
+    if response.document is not None:
+        return response.document
     try:
         document = json.loads(response.body)
     except ValueError as exc:
@@ -56,26 +59,40 @@ def _upstream_document(response: ApiResponse) -> dict[str, Any]:
 async def _upstream_request(
     request: web.Request, plan: VersionPlan, match: RouteMatch
 ) -> ApiRequest:
+    context = request.app[MIGRATION_CONTEXT]
     body = await _read_body(request)
     steps = plan.requests.get(match.route)
     if steps and body.strip():
         document = _client_document(body)
         if isinstance(document, dict):
-            migrated = migrate_request(steps, document, request.app[MIGRATION_CONTEXT])
-            body = dump_json(migrated)
+            body = dump_json(migrate_request(steps, document, context))
+    query: Query = tuple(request.rel_url.query.items())
+    query_steps = plan.queries.get(match.route)
+    if query_steps:
+        query = migrate_query(query_steps, query, context)
     headers = upstream_request_headers(
         request.headers, request.app[SETTINGS].upstream.version, keep_length=False
     )
-    return ApiRequest(request.method, request.rel_url.raw_path_qs, headers, body)
+    return ApiRequest(request.method, request.rel_url.raw_path, query, headers, body)
+
+
+def _client_response(
+    request: web.Request, response: ApiResponse, version: str, body: bytes, *, rewritten: bool
+) -> web.Response:
+    headers = client_response_headers(response.headers, version, body_rewritten=rewritten)
+    headers.setdefault(REQUEST_ID_HEADER, request[REQUEST_ID])
+    return web.Response(status=response.status, body=body, headers=headers)
 
 
 async def translate(request: web.Request, plan: VersionPlan, match: RouteMatch) -> web.Response:
-    response = await request.app[UPSTREAM].send(await _upstream_request(request, plan, match))
+    app = request.app
+    send = app[EMULATORS].bind(plan.emulations.get(match.route, ()), app[UPSTREAM].send)
+    response = await send(await _upstream_request(request, plan, match))
     steps = plan.responses.get(match.route)
     if not steps or not response.is_success:
-        headers = client_response_headers(response.headers, plan.version, body_rewritten=False)
-        return web.Response(status=response.status, body=response.body, headers=headers)
-    context = request.app[MIGRATION_CONTEXT]
-    migrated = migrate_response(steps, _upstream_document(response), context)
-    headers = client_response_headers(response.headers, plan.version, body_rewritten=True)
-    return web.Response(status=response.status, body=dump_json(migrated), headers=headers)
+        return _client_response(request, response, plan.version, response.body, rewritten=False)
+    context = app[MIGRATION_CONTEXT]
+    if response.facts:
+        context = dataclasses.replace(context, facts=response.facts)
+    body = dump_json(migrate_response(steps, _upstream_document(response), context))
+    return _client_response(request, response, plan.version, body, rewritten=True)

@@ -11,7 +11,7 @@ from aiohttp import hdrs
 from multidict import CIMultiDict
 from yarl import URL
 
-from proxy.core.messages import ApiRequest, ApiResponse
+from proxy.core.messages import ApiRequest, ApiResponse, Query
 from proxy.errors import UpstreamContractError, UpstreamTimeout, UpstreamUnavailable
 
 _DECODERS: Final = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
@@ -73,12 +73,12 @@ class Upstream:
             raise RuntimeError("the upstream is used before the app started")
         return self._session
 
-    def url_for(self, target: str) -> URL:
+    def url_for(self, target: str, query: Query = ()) -> URL:
         # String joining keeps the upstream host even for targets like `//evil.example/x`.
         url = URL(f"{self._origin}{self._base.raw_path.rstrip('/')}{target}", encoded=True)
         if url.origin() != self._origin:
             raise UpstreamUnavailable("The request target does not belong to the upstream.")
-        return url
+        return url.with_query(query) if query else url
 
     async def send(self, request: ApiRequest) -> ApiResponse:
         headers = CIMultiDict(request.headers)
@@ -87,7 +87,7 @@ class Upstream:
             async with asyncio.timeout(self._timeout):
                 async with self.session.request(
                     request.method,
-                    self.url_for(request.target),
+                    self.url_for(request.path, request.query),
                     headers=headers,
                     data=request.body or None,
                     allow_redirects=False,

@@ -53,7 +53,7 @@ def test_overrides_win_over_the_file(tmp_path: Path) -> None:
 
 
 def test_a_missing_or_broken_file_is_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="nope.yaml"):
+    with pytest.raises(ConfigError, match=r"nope\.yaml"):
         load_settings(tmp_path / "nope.yaml")
     broken = tmp_path / "broken.yaml"
     broken.write_text("server: [\n")

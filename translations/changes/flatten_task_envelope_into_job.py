@@ -5,9 +5,10 @@ succeeded. `retry_after_seconds` is rounded up and is null once the job is termi
 
 from typing import Final
 
-from proxy.core.payload import JSONObject, object_or_empty
+from proxy.core.payload import JSONObject, each_item, object_or_empty
 from proxy.core.versioning import MigrationContext, VersionChange
 from translations.common import (
+    LIST_TASKS,
     TASK_ROUTES,
     TERMINAL_STATUSES,
     checked_status,
@@ -97,5 +98,5 @@ def task_to_job(task: JSONObject, context: MigrationContext) -> JSONObject:
 CHANGE = VersionChange(
     name=__name__,
     summary=__doc__,
-    responses=dict.fromkeys(TASK_ROUTES, task_to_job),
+    responses={**dict.fromkeys(TASK_ROUTES, task_to_job), LIST_TASKS: each_item(task_to_job)},
 )

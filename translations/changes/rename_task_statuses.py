@@ -1,10 +1,17 @@
-"""Job statuses use the original words: `completed` instead of `succeeded` and `cancelled` (two Ls)
-instead of `canceled`. A task that expired in the queue is reported as `failed` with an explanatory
-`error`, and a cancellation still in progress as `running`."""
+"""Job statuses use the original words: `completed` instead of `succeeded` and `cancelled`
+(two Ls) instead of `canceled`, in answers and in the `status` filter of `GET /v1/tasks`. A task
+that expired in the queue is reported as `failed` with an explanatory `error`, and a cancellation
+still in progress as `running`."""
 
-from proxy.core.payload import JSONObject
+from typing import Final
+
+from proxy.core.messages import Query
+from proxy.core.payload import JSONObject, each_item
 from proxy.core.versioning import MigrationContext, VersionChange
-from translations.common import DEFAULT_STATUS_WORDS, TASK_ROUTES, checked_status
+from translations.common import DEFAULT_STATUS_WORDS, LIST_TASKS, TASK_ROUTES, checked_status
+
+# A filter names one word; `failed` cannot also select `expired` tasks (the upstream takes one).
+_FILTER_WORDS: Final = {"completed": "succeeded", "cancelled": "canceled"}
 
 
 def status_word(status: str, context: MigrationContext) -> str:
@@ -16,8 +23,18 @@ def rename_job_status(job: JSONObject, context: MigrationContext) -> JSONObject:
     return job
 
 
+def filter_by_upstream_status(query: Query, context: MigrationContext) -> Query:
+    return tuple(
+        (key, _FILTER_WORDS.get(value, value) if key == "status" else value) for key, value in query
+    )
+
+
 CHANGE = VersionChange(
     name=__name__,
     summary=__doc__,
-    responses=dict.fromkeys(TASK_ROUTES, rename_job_status),
+    responses={
+        **dict.fromkeys(TASK_ROUTES, rename_job_status),
+        LIST_TASKS: each_item(rename_job_status),
+    },
+    queries={LIST_TASKS: filter_by_upstream_status},
 )

@@ -1,7 +1,7 @@
 import pytest
 
 from proxy.core.versioning import MigrationContext
-from translations.changes.rename_task_statuses import rename_job_status
+from translations.changes.rename_task_statuses import filter_by_upstream_status, rename_job_status
 from translations.common import CLIENT_STATUS_WORDS
 
 
@@ -31,3 +31,13 @@ def test_an_operator_override_replaces_one_word() -> None:
 def test_an_unknown_status_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown task status"):
         rename_job_status({"status": "paused"}, MigrationContext())
+
+
+def test_the_status_filter_is_sent_upstream_in_upstream_words() -> None:
+    query = (("status", "completed"), ("limit", "5"), ("status", "cancelled"), ("x", "completed"))
+    assert filter_by_upstream_status(query, MigrationContext()) == (
+        ("status", "succeeded"),
+        ("limit", "5"),
+        ("status", "canceled"),
+        ("x", "completed"),
+    )

@@ -1,0 +1,29 @@
+"""Carries out the emulations changes declare, by wrapping the upstream's send."""
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from proxy.core.messages import ApiRequest, ApiResponse, Send
+from proxy.core.versioning import Emulation
+
+
+class Emulator(Protocol):
+    async def __call__(self, emulation: Any, request: ApiRequest, send: Send) -> ApiResponse: ...
+
+
+def _bound(emulator: Emulator, emulation: Emulation, inner: Send) -> Send:
+    async def send(request: ApiRequest) -> ApiResponse:
+        return await emulator(emulation, request, inner)
+
+    return send
+
+
+class Emulators:
+    def __init__(self, by_kind: Mapping[type, Emulator]) -> None:
+        self._by_kind = by_kind
+
+    def bind(self, emulations: tuple[Emulation, ...], send: Send) -> Send:
+        """Wraps `send` so the emulation declared first is the one nearest the client."""
+        for emulation in reversed(emulations):
+            send = _bound(self._by_kind[type(emulation)], emulation, send)
+        return send

@@ -1,0 +1,108 @@
+"""The offset-pagination emulator: drives a PageWalk against the upstream, per credential."""
+
+import dataclasses
+import json
+from typing import Any, Final
+
+from cachetools import TTLCache
+
+from proxy.config import PaginationSettings
+from proxy.core.credentials import credential_fingerprint
+from proxy.core.messages import ApiRequest, ApiResponse, Send
+from proxy.core.pagination import (
+    Checkpoints,
+    Fetch,
+    ListState,
+    OffsetPagination,
+    PageRequest,
+    PageWalk,
+    WalkLimits,
+    parse_page_request,
+)
+from proxy.errors import UpstreamContractError
+
+TOTAL_EXACT_HEADER: Final = "X-Total-Exact"
+
+
+def _cursor_page(response: ApiResponse) -> tuple[list[Any], str | None]:
+    try:
+        document = json.loads(response.body)
+        items, cursor = document["data"], document.get("next_cursor")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise _not_a_cursor_page(response) from exc
+    if not isinstance(items, list) or not (cursor is None or isinstance(cursor, str)):
+        raise _not_a_cursor_page(response)
+    return items, cursor or None
+
+
+def _not_a_cursor_page(response: ApiResponse) -> UpstreamContractError:
+    return UpstreamContractError(
+        f"The upstream answered {response.status} with a body that is not a cursor page.",
+        details={"upstream_status": response.status},
+    )
+
+
+def _fetch_request(request: ApiRequest, page: PageRequest, fetch: Fetch) -> ApiRequest:
+    cursor = (("cursor", fetch.cursor),) if fetch.cursor else ()
+    query = (*page.filters, ("limit", str(fetch.size)), *cursor)
+    return dataclasses.replace(request, query=query)
+
+
+class OffsetPaginator:
+    """Answers one client page as `{data: [...]}` plus the facts the change renders."""
+
+    def __init__(self, settings: PaginationSettings, cache: TTLCache[str, ListState]) -> None:
+        self._settings = settings
+        self._cache = cache
+        self._limits = WalkLimits(
+            settings.upstream_page_size, settings.max_walk_pages, settings.count_max_pages
+        )
+
+    def _state_for(self, request: ApiRequest, page: PageRequest) -> ListState:
+        fresh = ListState(
+            Checkpoints(self._settings.max_anchors_per_list, self._settings.upstream_page_size)
+        )
+        fingerprint = credential_fingerprint(request.headers.get("Authorization"))
+        if fingerprint is None:  # nothing is remembered for requests without a credential
+            return fresh
+        key = json.dumps([fingerprint, request.path, page.filters])
+        state = self._cache.get(key)
+        if state is None:
+            self._cache[key] = state = fresh
+        return state
+
+    async def __call__(
+        self, emulation: OffsetPagination, request: ApiRequest, send: Send
+    ) -> ApiResponse:
+        page = parse_page_request(
+            request.query,
+            default_limit=self._settings.default_limit,
+            max_limit=self._settings.max_limit,
+        )
+        walk = PageWalk(self._state_for(request, page), page, self._limits)
+        last: ApiResponse | None = None
+        while (fetch := walk.next_fetch()) is not None:
+            response = await send(_fetch_request(request, page, fetch))
+            if response.status == 400 and fetch.cursor is not None:
+                walk.refuse_cursor()
+            elif not response.is_success and walk.counting:
+                walk.stop_counting()
+            elif not response.is_success:
+                return response
+            else:
+                walk.receive(*_cursor_page(response))
+                last = response
+        return self._page_response(walk, last)
+
+    @staticmethod
+    def _page_response(walk: PageWalk, last: ApiResponse | None) -> ApiResponse:
+        facts = walk.facts()
+        headers = dict(last.headers) if last else {}
+        headers[TOTAL_EXACT_HEADER] = "true" if facts.total_is_exact else "false"
+        return ApiResponse(
+            status=200,
+            headers=headers,
+            body=b"",
+            document={"data": walk.items},
+            facts={"page": facts, "upstream_requests": walk.fetches},
+        )

@@ -1,0 +1,24 @@
+import pytest
+
+from proxy.core.payload import each_item
+from proxy.core.versioning import MigrationContext
+from translations.changes.add_team_id_to_brand_kits import add_team_id
+
+CONTEXT = MigrationContext(facts={"team_id": "team_1WHG24DYJV96AVVEESRV54392Y"})
+
+
+def test_each_brand_kit_gets_the_callers_team() -> None:
+    page = each_item(add_team_id)({"data": [{"id": "bk_1"}, {"id": "bk_2"}]}, CONTEXT)
+    assert [kit["team_id"] for kit in page["data"]] == ["team_1WHG24DYJV96AVVEESRV54392Y"] * 2
+
+
+def test_a_single_brand_kit_gets_it_too() -> None:
+    assert add_team_id({"id": "bk_1"}, CONTEXT) == {
+        "id": "bk_1",
+        "team_id": "team_1WHG24DYJV96AVVEESRV54392Y",
+    }
+
+
+def test_without_a_looked_up_team_the_change_refuses_rather_than_invents() -> None:
+    with pytest.raises(KeyError):
+        add_team_id({"id": "bk_1"}, MigrationContext())

@@ -1,0 +1,20 @@
+"""Brand kits carry `team_id`, the id of the team the API key belongs to (the canonical response
+leaves it implicit in the key)."""
+
+from proxy.core.payload import JSONObject, each_item
+from proxy.core.teams import TeamIdLookup
+from proxy.core.versioning import MigrationContext, VersionChange
+from translations.common import GET_BRAND_KIT, LIST_BRAND_KITS
+
+
+def add_team_id(brand_kit: JSONObject, context: MigrationContext) -> JSONObject:
+    brand_kit["team_id"] = context.facts["team_id"]
+    return brand_kit
+
+
+CHANGE = VersionChange(
+    name=__name__,
+    summary=__doc__,
+    responses={LIST_BRAND_KITS: each_item(add_team_id), GET_BRAND_KIT: add_team_id},
+    emulations=(TeamIdLookup(LIST_BRAND_KITS), TeamIdLookup(GET_BRAND_KIT)),
+)

@@ -1,0 +1,54 @@
+"""Lists are paged with `?offset=&limit=` and answer `{<plural key>: [...], total, offset,
+limit, has_more}` instead of `{data, next_cursor}`: `jobs` for tasks, `canvases` (also for
+search), `brand_kits`, `organizations` and `events`. `limit` defaults to 20; `has_more` is true
+exactly when items exist past the page. The `X-Total-Exact` header says whether `total` was
+counted to the end of the list."""
+
+from collections.abc import Callable
+from typing import Final
+
+from proxy.core.pagination import OffsetPagination, PageFacts
+from proxy.core.payload import JSONObject
+from proxy.core.versioning import MigrationContext, VersionChange
+from translations.common import (
+    LIST_BRAND_KITS,
+    LIST_CANVASES,
+    LIST_EVENTS,
+    LIST_ORGANIZATIONS,
+    LIST_TASKS,
+    SEARCH_CANVASES,
+)
+
+LISTS: Final = (
+    OffsetPagination(LIST_TASKS, "jobs"),
+    OffsetPagination(LIST_CANVASES, "canvases"),
+    OffsetPagination(SEARCH_CANVASES, "canvases"),
+    OffsetPagination(LIST_BRAND_KITS, "brand_kits"),
+    OffsetPagination(LIST_ORGANIZATIONS, "organizations"),
+    OffsetPagination(LIST_EVENTS, "events"),
+)
+
+
+def offset_page(items_key: str) -> Callable[[JSONObject, MigrationContext], JSONObject]:
+    def to_offset_page(page: JSONObject, context: MigrationContext) -> JSONObject:
+        facts: PageFacts = context.facts["page"]
+        items = page["data"]
+        if not isinstance(items, list):
+            raise TypeError("a page's `data` must be a list")
+        return {
+            items_key: items,
+            "total": facts.total,
+            "offset": facts.offset,
+            "limit": facts.limit,
+            "has_more": facts.has_more,
+        }
+
+    return to_offset_page
+
+
+CHANGE = VersionChange(
+    name=__name__,
+    summary=__doc__,
+    responses={listing.route: offset_page(listing.items_key) for listing in LISTS},
+    emulations=LISTS,
+)
