@@ -101,7 +101,7 @@ NGINX_CONF: Final = string.Template(
 worker_processes 1;
 daemon off;
 pid $prefix/nginx.pid;
-error_log $prefix/error.log warn;
+error_log stderr warn;
 
 events {
     worker_connections $worker_connections;
@@ -206,6 +206,7 @@ class ScenarioResult:
 class Report:
     results: list[ScenarioResult]
     other_cpus: float
+    proxy_problems: list[str]
 
 
 # -- processes ------------------------------------------------------------------------------
@@ -216,11 +217,13 @@ def require_tool(path: Path, package: str) -> None:
         raise BenchError(f"{path} not found; install it with `apt-get install {package}`")
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((LOOPBACK, 0))
-        port: int = probe.getsockname()[1]
-        return port
+def free_ports(count: int) -> list[int]:
+    """Distinct loopback ports nothing listens on (held open together so none repeats)."""
+    with contextlib.ExitStack() as stack:
+        probes = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for probe in probes:
+            probe.bind((LOOPBACK, 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
 
 
 def spawn(
@@ -317,7 +320,7 @@ def start_nginx(stack: contextlib.ExitStack, workdir: Path, connections: int) ->
     """Start the fake upstream; returns its master's pid and its base URL."""
     prefix = workdir / "nginx"
     prefix.mkdir()
-    port = free_port()
+    [port] = free_ports(1)
     conf = prefix / "nginx.conf"
     conf.write_text(nginx_config(prefix, port, connections), encoding="utf-8")
     log = prefix / "stderr.log"
@@ -328,13 +331,15 @@ def start_nginx(stack: contextlib.ExitStack, workdir: Path, connections: int) ->
     return process.pid, base_url
 
 
-def start_proxy(stack: contextlib.ExitStack, workdir: Path, upstream_url: str) -> tuple[int, str]:
-    """Start one proxy process in front of the upstream; returns its pid and base URL."""
+def start_proxy(
+    stack: contextlib.ExitStack, workdir: Path, upstream_url: str
+) -> tuple[int, str, Path]:
+    """Start one proxy process in front of the upstream; returns its pid, base URL and log."""
     home = workdir / "proxy"
     home.mkdir()
     config = home / "bench-config.yaml"
     config.write_text(PROXY_CONF, encoding="utf-8")
-    port, admin_port = free_port(), free_port()
+    port, admin_port = free_ports(2)
     command = [
         sys.executable, "-m", "proxy",
         "--config", str(config),
@@ -350,7 +355,17 @@ def start_proxy(stack: contextlib.ExitStack, workdir: Path, upstream_url: str) -
     wait_until_answering(f"http://{LOOPBACK}:{admin_port}/-/healthz", process, log, "the proxy")
     base_url = f"http://{LOOPBACK}:{port}"
     wait_until_answering(base_url + "/", process, log, "the proxy")
-    return process.pid, base_url
+    return process.pid, base_url, log
+
+
+def log_problems(log: Path) -> list[str]:
+    """The warning, error and traceback lines a process wrote to its log."""
+    markers = (" WARNING ", " ERROR ", " CRITICAL ", "Traceback")
+    try:
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    return [line for line in lines if any(marker in line for marker in markers)]
 
 
 def stat_fields(pid: int | str) -> list[str]:
@@ -624,6 +639,15 @@ def print_background(other: float) -> None:
         print("  WARNING: the machine was not quiet; expect noisy numbers, rerun when idle")
 
 
+def print_proxy_problems(problems: Sequence[str], shown: int = 5) -> None:
+    if not problems:
+        print("the proxy logged no warnings or errors")
+        return
+    print(f"WARNING: the proxy logged {len(problems)} warning/error lines; the first ones:")
+    for line in problems[:shown]:
+        print(f"  {line}")
+
+
 def print_report(report: Report, options: Options) -> None:
     print(
         f"\nmoda-compat-proxy throughput: GET {TASK_PATH}, wrk -t1 -c{options.connections}, "
@@ -633,6 +657,7 @@ def print_report(report: Report, options: Options) -> None:
     print_table(report.results)
     print()
     print_background(report.other_cpus)
+    print_proxy_problems(report.proxy_problems)
     translated, passthrough = report.results[0], report.results[1]
     print_cpu_check(translated, passthrough)
     print_throughput_check(translated)
@@ -659,13 +684,14 @@ def run_benchmark(options: Options) -> Report:
         progress("starting nginx as the fake upstream")
         nginx_pid, upstream_url = start_nginx(stack, workdir, options.connections)
         progress("starting the proxy")
-        proxy_pid, proxy_url = start_proxy(stack, workdir, upstream_url)
+        proxy_pid, proxy_url, proxy_log = start_proxy(stack, workdir, upstream_url)
         scenarios = scenarios_for(proxy_url, upstream_url)
         check_responses(scenarios)
         progress("responses check out on all three paths")
         before = cpu_snapshot([nginx_pid, proxy_pid])
         results = run_scenarios(scenarios, options, proxy_pid)
-        return Report(results, other_cpus(before, cpu_snapshot([nginx_pid, proxy_pid])))
+        background = other_cpus(before, cpu_snapshot([nginx_pid, proxy_pid]))
+        return Report(results, background, log_problems(proxy_log))
 
 
 def positive_int(text: str) -> int:

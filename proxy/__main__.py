@@ -64,7 +64,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 async def _start(app: web.Application, listen: str, grace: float) -> web.AppRunner:
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=grace)
+    # Cancelling the handler of a client that went away releases what it held (a wait, a stream).
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=grace, handler_cancellation=True)
     await runner.setup()
     host, port = parse_listen(listen)
     await web.TCPSite(runner, host, port).start()

@@ -11,16 +11,18 @@ from proxy.core.engine import plan_version
 from proxy.core.pagination import OffsetPagination
 from proxy.core.teams import TeamIdLookup
 from proxy.core.versioning import MigrationContext, VersionBundle
-from proxy.keys import BUNDLE, EMULATORS, MIGRATION_CONTEXT, PLANS, SETTINGS, UPSTREAM
+from proxy.keys import BUNDLE, EMULATORS, MIGRATION_CONTEXT, PLANS, SETTINGS, UPSTREAM, WAIT_HUB
 from proxy.sandbox import create_sandbox_app
 from proxy.server.emulators import Emulators
 from proxy.server.handler import proxy_request
 from proxy.server.middlewares import envelope_errors
 from proxy.server.ops import add_admin_routes
 from proxy.server.pagination import OffsetPaginator
+from proxy.server.prefer import WaitHub
 from proxy.server.teams import TeamLookup
 from proxy.server.upstream import Upstream
 from translations import BUNDLE as SHIPPED_BUNDLE
+from translations.prefer_wait import WAIT_ROUTES
 
 # A key's team does not change; an hour bounds how long a moved key could show the old one.
 _TEAM_TTL_SECONDS = 3600.0
@@ -31,6 +33,12 @@ def _check_versions(settings: Settings, bundle: VersionBundle) -> None:
         raise ConfigError(
             f"upstream.version: the translations speak {bundle.upstream} to the upstream, "
             f"not {settings.upstream.version}"
+        )
+    unknown = set(settings.prefer_wait.route_max_seconds) - {str(r) for r in WAIT_ROUTES.routes}
+    if unknown:
+        raise ConfigError(
+            f"prefer_wait.route_max_seconds: {', '.join(sorted(unknown))} is not one of "
+            f"{', '.join(str(route) for route in WAIT_ROUTES.routes)}"
         )
     if settings.versions.default not in bundle.supported:
         raise ConfigError(
@@ -80,6 +88,10 @@ def _emulators(settings: Settings, upstream: Upstream, clock: Clock) -> Emulator
     )
 
 
+async def _release_waiters(app: web.Application) -> None:
+    app[WAIT_HUB].release_all()
+
+
 def create_app(
     settings: Settings,
     *,
@@ -104,6 +116,8 @@ def create_app(
         max_buffered_bytes=settings.server.max_translated_body_bytes,
     )
     app[EMULATORS] = _emulators(settings, app[UPSTREAM], clock)
+    app[WAIT_HUB] = WaitHub(settings.prefer_wait, clock, app[UPSTREAM].send)
+    app.on_shutdown.append(_release_waiters)
     app.cleanup_ctx.append(_upstream_lifecycle(clock))
     app.router.add_route("*", "/{tail:.*}", proxy_request)
     return app

@@ -146,6 +146,25 @@ class PaginationSettings(_Section):
     )
 
 
+class PreferWaitSettings(_Section):
+    max_seconds: PositiveFloat = Field(
+        20.0, description="Longest `Prefer: wait` the proxy holds (under a 30 s gateway)."
+    )
+    route_max_seconds: dict[str, PositiveFloat] = Field(
+        default_factory=dict,
+        description='Per-route maxima, e.g. `{"POST /v1/brand-kits": 25}`.',
+    )
+    min_poll_interval_seconds: PositiveFloat = Field(
+        0.5, description="Floor under the upstream's `retry_after_ms` between polls."
+    )
+    default_poll_interval_seconds: PositiveFloat = Field(
+        3.0, description="Poll interval when the upstream gives no `retry_after_ms`."
+    )
+    poll_jitter_ratio: float = Field(
+        0.1, ge=0, le=1, description="Up to this fraction is added to each poll interval."
+    )
+
+
 class Settings(_Section):
     server: ServerSettings = ServerSettings()
     admin: AdminSettings = AdminSettings()
@@ -153,6 +172,7 @@ class Settings(_Section):
     versions: VersionSettings = VersionSettings()
     translation: TranslationSettings = TranslationSettings()
     pagination: PaginationSettings = PaginationSettings()
+    prefer_wait: PreferWaitSettings = PreferWaitSettings()
     sandbox: SandboxSettings = SandboxSettings()
 
 

@@ -8,6 +8,7 @@ from proxy.config import Settings
 from proxy.core.engine import VersionPlan
 from proxy.core.versioning import MigrationContext, VersionBundle
 from proxy.server.emulators import Emulators
+from proxy.server.prefer import WaitHub
 from proxy.server.upstream import Upstream
 
 SETTINGS: Final = web.AppKey("settings", Settings)
@@ -16,6 +17,7 @@ PLANS: Final = web.AppKey("plans", dict[str, VersionPlan])
 MIGRATION_CONTEXT: Final = web.AppKey("migration_context", MigrationContext)
 UPSTREAM: Final = web.AppKey("upstream", Upstream)
 EMULATORS: Final = web.AppKey("emulators", Emulators)
+WAIT_HUB: Final = web.AppKey("wait_hub", WaitHub)
 
 REQUEST_ID: Final = web.RequestKey("request_id", str)
 SERVED_VERSION: Final = web.RequestKey("served_version", str)

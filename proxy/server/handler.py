@@ -6,6 +6,7 @@ from proxy.core.versioning import negotiate_version
 from proxy.keys import BUNDLE, PLANS, SERVED_VERSION, SETTINGS
 from proxy.server.convert import MODA_VERSION
 from proxy.server.passthrough import pass_through
+from proxy.server.prefer import requested_wait
 from proxy.server.translate import translate
 
 
@@ -19,6 +20,9 @@ async def proxy_request(request: web.Request) -> web.StreamResponse:
     request[SERVED_VERSION] = version
     plan = request.app[PLANS][version]
     match = plan.routes.match(request.method, raw_path)
+    wait = requested_wait(request, request.app[SETTINGS].prefer_wait)
+    if wait is not None:
+        return await translate(request, plan, wait[0], wait_budget=wait[1])
     if match is None:
         return await pass_through(request, version)
     return await translate(request, plan, match)

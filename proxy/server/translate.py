@@ -10,9 +10,10 @@ from proxy.core.engine import VersionPlan, migrate_query, migrate_request, migra
 from proxy.core.messages import ApiRequest, ApiResponse, Query
 from proxy.core.routes import RouteMatch
 from proxy.errors import ClientRequestError, RequestTooLarge, UpstreamContractError
-from proxy.keys import EMULATORS, MIGRATION_CONTEXT, REQUEST_ID, SETTINGS, UPSTREAM
+from proxy.keys import EMULATORS, MIGRATION_CONTEXT, REQUEST_ID, SETTINGS, UPSTREAM, WAIT_HUB
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
 from proxy.server.convert import client_response_headers, upstream_request_headers
+from proxy.server.prefer import without_wait
 
 
 def dump_json(document: Any) -> bytes:
@@ -84,10 +85,17 @@ def _client_response(
     return web.Response(status=response.status, body=body, headers=headers)
 
 
-async def translate(request: web.Request, plan: VersionPlan, match: RouteMatch) -> web.Response:
+async def translate(
+    request: web.Request, plan: VersionPlan, match: RouteMatch, *, wait_budget: float | None = None
+) -> web.Response:
+    """Serves a route some change, emulation or the client's `Prefer: wait` applies to."""
     app = request.app
     send = app[EMULATORS].bind(plan.emulations.get(match.route, ()), app[UPSTREAM].send)
-    response = await send(await _upstream_request(request, plan, match))
+    upstream_request = await _upstream_request(request, plan, match)
+    if wait_budget is None:
+        response = await send(upstream_request)
+    else:
+        response = await app[WAIT_HUB].hold(without_wait(upstream_request), send, wait_budget)
     steps = plan.responses.get(match.route)
     if not steps or not response.is_success:
         return _client_response(request, response, plan.version, response.body, rewritten=False)

@@ -88,3 +88,47 @@ async def test_the_proxy_serves_legacy_jobs_from_the_sandbox_and_stops_on_sigter
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_sigterm_answers_held_waits_at_once_with_the_latest_state(tmp_path: Path) -> None:
+    port, admin = _free_port(), _free_port()
+    config = tmp_path / "config.yaml"
+    config.write_text("sandbox:\n  queued_seconds: 0\n  running_seconds: 600\n")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "proxy",
+        "--config",
+        str(config),
+        "--listen",
+        f"127.0.0.1:{port}",
+        "--admin-listen",
+        f"127.0.0.1:{admin}",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stderr is not None
+        await asyncio.wait_for(process.stderr.readline(), timeout=20)
+        async with aiohttp.ClientSession() as session:
+            held = asyncio.ensure_future(
+                session.post(
+                    f"http://127.0.0.1:{port}/v1/tasks",
+                    json={"prompt": "Hold me"},
+                    headers={"Authorization": "Bearer moda_live_cli", "Prefer": "wait=20"},
+                )
+            )
+            await asyncio.sleep(1.0)
+            assert not held.done()
+            loop = asyncio.get_running_loop()
+            signalled = loop.time()
+            process.send_signal(signal.SIGTERM)
+            response = await asyncio.wait_for(held, timeout=5)
+            job = json.loads(await response.read())
+            assert loop.time() - signalled < 3
+            assert (response.status, job["status"], job["is_terminal"]) == (202, "running", False)
+        assert await asyncio.wait_for(process.wait(), timeout=15) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
