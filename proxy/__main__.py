@@ -2,10 +2,11 @@
 
 import argparse
 import asyncio
+import importlib
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -126,8 +127,20 @@ def _run_sandbox(argv: Sequence[str]) -> int:
     except (ConfigError, ValueError) as exc:
         sys.stderr.write(f"moda-compat-proxy: bad configuration: {exc}\n")
         return EXIT_BAD_CONFIG
-    asyncio.run(_serve_sandbox(settings, args.listen))
+    _run(_serve_sandbox(settings, args.listen))
     return 0
+
+
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """Runs on uvloop where it is installed (everywhere but Windows): a cheaper event loop."""
+    try:
+        loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = importlib.import_module(
+            "uvloop"
+        ).new_event_loop
+    except ImportError:
+        loop_factory = None
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        runner.run(main)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -148,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write("configuration is valid\n")
         return 0
     try:
-        asyncio.run(_serve(settings, app))
+        _run(_serve(settings, app))
     except OSError as exc:
         sys.stderr.write(f"moda-compat-proxy: cannot listen: {exc}\n")
         return 1

@@ -27,19 +27,32 @@ def _is_placeholder(segment: str) -> bool:
     return segment.startswith("{") and segment.endswith("}")
 
 
+# A template segment: the literal text it must equal, or the parameter name it binds.
+_Segment = tuple[str | None, str | None]
+
+
+def _compiled(route: Route) -> tuple[Route, tuple[_Segment, ...]]:
+    return route, tuple(
+        (None, segment[1:-1]) if _is_placeholder(segment) else (segment, None)
+        for segment in route.segments
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class RouteTable:
     """Matches literal segments first: `/v1/canvases/search` beats `/v1/canvases/{id}`."""
 
     routes: tuple[Route, ...]
-    _by_shape: dict[tuple[str, int], list[Route]] = field(init=False, repr=False, compare=False)
+    _by_shape: dict[tuple[str, int], list[tuple[Route, tuple[_Segment, ...]]]] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
-        by_shape: dict[tuple[str, int], list[Route]] = {}
+        by_shape: dict[tuple[str, int], list[tuple[Route, tuple[_Segment, ...]]]] = {}
         for route in self.routes:
-            by_shape.setdefault((route.method, len(route.segments)), []).append(route)
+            by_shape.setdefault((route.method, len(route.segments)), []).append(_compiled(route))
         for candidates in by_shape.values():
-            candidates.sort(key=lambda r: sum(_is_placeholder(s) for s in r.segments))
+            candidates.sort(key=lambda entry: sum(name is not None for _, name in entry[1]))
         object.__setattr__(self, "_by_shape", by_shape)
 
     @classmethod
@@ -48,20 +61,21 @@ class RouteTable:
 
     def match(self, method: str, path: str) -> RouteMatch | None:
         segments = path.strip("/").split("/")
-        for route in self._by_shape.get((method, len(segments)), ()):
-            params = _bind(route.segments, segments)
+        for route, template in self._by_shape.get((method, len(segments)), ()):
+            params = _bind(template, segments)
             if params is not None:
                 return RouteMatch(route, params)
         return None
 
 
-def _bind(template: tuple[str, ...], segments: list[str]) -> dict[str, str] | None:
+def _bind(template: tuple[_Segment, ...], segments: list[str]) -> dict[str, str] | None:
     params: dict[str, str] = {}
-    for expected, actual in zip(template, segments, strict=True):
-        if _is_placeholder(expected):
-            if not actual:
+    for (literal, name), actual in zip(template, segments, strict=True):
+        if name is None:
+            if literal != actual:
                 return None
-            params[expected[1:-1]] = actual
-        elif expected != actual:
+        elif not actual:
             return None
+        else:
+            params[name] = actual
     return params

@@ -29,25 +29,21 @@ _RECOMPUTED: Final = frozenset({istr(hdrs.CONTENT_LENGTH)})
 _REWRITTEN_BODY: Final = frozenset({istr(hdrs.CONTENT_ENCODING), istr(hdrs.CONTENT_TYPE)})
 
 
-def _connection_tokens(headers: Mapping[str, str]) -> set[istr]:
-    listed = headers.get(hdrs.CONNECTION, "")
-    return {istr(token.strip()) for token in listed.split(",") if token.strip()}
-
-
-def _copy(
-    headers: Mapping[str, str] | CIMultiDict[str], dropped: Iterable[istr]
-) -> CIMultiDict[str]:
-    excluded = _HOP_BY_HOP | _connection_tokens(headers) | set(dropped)
-    items = headers.items()
-    return CIMultiDict((name, value) for name, value in items if istr(name) not in excluded)
+def _copy(headers: Mapping[str, str], dropped: Iterable[istr]) -> CIMultiDict[str]:
+    copied = CIMultiDict(headers)
+    # RFC 9110 §7.6.1: headers the Connection header names are hop-by-hop too.
+    for listed in copied.getall(hdrs.CONNECTION, ()):
+        for token in listed.split(","):
+            copied.popall(token.strip(), None)
+    for name in (*_HOP_BY_HOP, *dropped):
+        copied.popall(name, None)
+    return copied
 
 
 def upstream_request_headers(
     client_headers: Mapping[str, str], upstream_version: str, *, keep_length: bool
 ) -> CIMultiDict[str]:
-    dropped = set(_NOT_FORWARDED_UPSTREAM)
-    if not keep_length:
-        dropped |= _RECOMPUTED
+    dropped = _NOT_FORWARDED_UPSTREAM if keep_length else _NOT_FORWARDED_UPSTREAM | _RECOMPUTED
     headers = _copy(client_headers, dropped)
     headers[MODA_VERSION] = upstream_version
     return headers
@@ -56,10 +52,9 @@ def upstream_request_headers(
 def client_response_headers(
     upstream_headers: Mapping[str, str], served_version: str, *, body_rewritten: bool
 ) -> CIMultiDict[str]:
-    dropped = set(_RECOMPUTED)
-    if body_rewritten:
-        dropped |= _REWRITTEN_BODY
-    headers = _copy(upstream_headers, dropped)
+    headers = _copy(
+        upstream_headers, _RECOMPUTED | _REWRITTEN_BODY if body_rewritten else _RECOMPUTED
+    )
     headers[MODA_VERSION] = served_version
     if body_rewritten:
         headers[hdrs.CONTENT_TYPE] = "application/json"

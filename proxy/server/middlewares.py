@@ -26,9 +26,13 @@ _HTTP_ERROR_CODES: Final = {
 }
 
 
-def _request_id(request: web.Request) -> str:
-    given = request.headers.get(REQUEST_ID_HEADER, "")
-    return given if _SAFE_REQUEST_ID.match(given) else str(uuid.uuid4())
+def request_id(request: web.Request) -> str:
+    """The client's own X-Request-ID when it is sane, else one made up on first need."""
+    known = request.get(REQUEST_ID)
+    if known is None:
+        given = request.headers.get(REQUEST_ID_HEADER, "")
+        known = request[REQUEST_ID] = given if _SAFE_REQUEST_ID.match(given) else str(uuid.uuid4())
+    return known
 
 
 def error_response(
@@ -41,16 +45,16 @@ def error_response(
     details: Any = None,
     version: str | None = None,
 ) -> web.Response:
-    request_id = request.get(REQUEST_ID) or _request_id(request)
+    identifier = request_id(request)
     body = error_body(
-        type_=type_, code=code, message=message, request_id=request_id, details=details
+        type_=type_, code=code, message=message, request_id=identifier, details=details
     )
     served = version or request.get(SERVED_VERSION) or request.app[SETTINGS].versions.default
     return web.Response(
         status=status,
         body=json.dumps(body, separators=(",", ":")).encode(),
         content_type="application/json",
-        headers={MODA_VERSION: served, REQUEST_ID_HEADER: request_id},
+        headers={MODA_VERSION: served, REQUEST_ID_HEADER: identifier},
     )
 
 
@@ -82,7 +86,6 @@ def _render_http_error(request: web.Request, exc: web.HTTPException) -> web.Resp
 
 @web.middleware
 async def envelope_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request[REQUEST_ID] = _request_id(request)
     try:
         # Here rather than in the route: a CONNECT target never matches any route at all.
         check_target(request.method, request.rel_url.raw_path)

@@ -178,10 +178,13 @@ def requested_wait(
     request: web.Request, settings: PreferWaitSettings
 ) -> tuple[RouteMatch, float] | None:
     """The route and budget when the client asked to wait on a route the proxy holds; else None."""
+    preferences = request.headers.getall(_PREFER, None)
+    if preferences is None:
+        return None
     match = WAIT_ROUTES.match(request.method, request.rel_url.raw_path)
     if match is None:
         return None
-    wait = parse_prefer(request.headers.getall(_PREFER, ())).wait
+    wait = parse_prefer(preferences).wait
     if wait is None:
         return None
     route_maximum = settings.route_max_seconds.get(str(match.route), settings.max_seconds)

@@ -1,23 +1,24 @@
 """Routes a change applies to: buffer, migrate the request, send, migrate the response."""
 
 import dataclasses
-import json
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from proxy.core.engine import VersionPlan, migrate_query, migrate_request, migrate_response
 from proxy.core.messages import ApiRequest, ApiResponse, Query
 from proxy.core.routes import RouteMatch
 from proxy.errors import ClientRequestError, RequestTooLarge, UpstreamContractError
-from proxy.keys import EMULATORS, MIGRATION_CONTEXT, REQUEST_ID, SETTINGS, UPSTREAM, WAIT_HUB
+from proxy.keys import EMULATORS, MIGRATION_CONTEXT, SETTINGS, UPSTREAM, WAIT_HUB
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
 from proxy.server.convert import client_response_headers, upstream_request_headers
+from proxy.server.middlewares import request_id
 from proxy.server.prefer import without_wait
 
 
 def dump_json(document: Any) -> bytes:
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+    return orjson.dumps(document)
 
 
 async def _read_body(request: web.Request) -> bytes:
@@ -32,8 +33,8 @@ async def _read_body(request: web.Request) -> bytes:
 
 def _client_document(body: bytes) -> Any:
     try:
-        return json.loads(body)
-    except ValueError as exc:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
         raise ClientRequestError(
             "The request body is not valid JSON.", details={"reason": str(exc)}
         ) from exc
@@ -43,8 +44,8 @@ def _upstream_document(response: ApiResponse) -> dict[str, Any]:
     if response.document is not None:
         return response.document
     try:
-        document = json.loads(response.body)
-    except ValueError as exc:
+        document = orjson.loads(response.body)
+    except orjson.JSONDecodeError as exc:
         raise UpstreamContractError(
             f"The upstream answered {response.status} with a body that is not JSON.",
             details={"upstream_status": response.status},
@@ -81,7 +82,8 @@ def _client_response(
     request: web.Request, response: ApiResponse, version: str, body: bytes, *, rewritten: bool
 ) -> web.Response:
     headers = client_response_headers(response.headers, version, body_rewritten=rewritten)
-    headers.setdefault(REQUEST_ID_HEADER, request[REQUEST_ID])
+    if REQUEST_ID_HEADER not in headers:
+        headers[REQUEST_ID_HEADER] = request_id(request)
     return web.Response(status=response.status, body=body, headers=headers)
 
 

@@ -45,6 +45,10 @@ class Upstream:
         self._max_connections = max_connections
         self._max_buffered = max_buffered_bytes
         self._session: aiohttp.ClientSession | None = None
+        # A stream may take long as a whole, but never stall for longer than the timeout.
+        self._stream_timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=connect_timeout_seconds, sock_read=timeout_seconds
+        )
         self._base = self._origin = URL()
 
     async def open(self, base_url: str) -> None:
@@ -52,10 +56,12 @@ class Upstream:
         self._origin = self._base.origin()
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=self._max_connections),
+            # Buffered exchanges are bounded as a whole; streams override this per request.
             timeout=aiohttp.ClientTimeout(
-                total=None, sock_connect=self._connect_timeout, sock_read=self._timeout
+                total=self._timeout, sock_connect=self._connect_timeout, sock_read=self._timeout
             ),
             auto_decompress=False,
+            cookie_jar=aiohttp.DummyCookieJar(),
             skip_auto_headers=(hdrs.USER_AGENT, hdrs.CONTENT_TYPE),
         )
 
@@ -84,23 +90,25 @@ class Upstream:
         headers = CIMultiDict(request.headers)
         headers[hdrs.ACCEPT_ENCODING] = "identity"
         with map_exceptions():
-            async with asyncio.timeout(self._timeout):
-                async with self.session.request(
-                    request.method,
-                    self.url_for(request.path, request.query),
-                    headers=headers,
-                    data=request.body or None,
-                    allow_redirects=False,
-                ) as response:
-                    body = await self._read_bounded(response)
-                    headers = response.headers.copy()
-                    headers.popall(hdrs.CONTENT_ENCODING, None)
-                    return ApiResponse(response.status, headers, body)
+            async with self.session.request(
+                request.method,
+                self.url_for(request.path, request.query),
+                headers=headers,
+                data=request.body or None,
+                allow_redirects=False,
+            ) as response:
+                body = await self._read_bounded(response)
+                headers = response.headers.copy()
+                headers.popall(hdrs.CONTENT_ENCODING, None)
+                return ApiResponse(response.status, headers, body)
 
     async def _read_bounded(self, response: aiohttp.ClientResponse) -> bytes:
         declared = response.content_length
         if declared is not None and declared > self._max_buffered:
             raise _too_large(response.status)
+        encoding = response.headers.get(hdrs.CONTENT_ENCODING, "identity")
+        if declared is not None:
+            return _decoded(await response.read(), encoding)
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.content.iter_any():
@@ -108,8 +116,7 @@ class Upstream:
             if size > self._max_buffered:
                 raise _too_large(response.status)
             chunks.append(chunk)
-        body = b"".join(chunks)
-        return _decoded(body, response.headers.get(hdrs.CONTENT_ENCODING, "identity"))
+        return _decoded(b"".join(chunks), encoding)
 
     @asynccontextmanager
     async def stream(
@@ -124,6 +131,7 @@ class Upstream:
                     headers=headers,
                     data=body,
                     allow_redirects=False,
+                    timeout=self._stream_timeout,
                 )
         try:
             yield response
