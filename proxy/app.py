@@ -1,29 +1,44 @@
 """The composition root: builds the proxy and admin applications from settings."""
 
+import logging
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 from cachetools import TTLCache
 
 from proxy.clock import Clock, SystemClock
-from proxy.config import SANDBOX, ConfigError, Settings
+from proxy.config import SANDBOX, ConfigError, Settings, parse_listen
 from proxy.core.engine import plan_version
 from proxy.core.pagination import OffsetPagination
+from proxy.core.relay import CallbackRelay
 from proxy.core.teams import TeamIdLookup
 from proxy.core.versioning import MigrationContext, VersionBundle
-from proxy.keys import BUNDLE, EMULATORS, MIGRATION_CONTEXT, PLANS, SETTINGS, UPSTREAM, WAIT_HUB
+from proxy.keys import (
+    BUNDLE,
+    EMULATORS,
+    MIGRATION_CONTEXT,
+    PLANS,
+    SETTINGS,
+    UPSTREAM,
+    WAIT_HUB,
+    WEBHOOK_RELAY,
+)
 from proxy.sandbox import create_sandbox_app
+from proxy.secrets import WebhookSecrets, load_webhook_secrets
+from proxy.server.callbacks import RELAY_PATH, CallbackRelayer
 from proxy.server.emulators import Emulators
-from proxy.server.handler import proxy_request
+from proxy.server.handler import proxy_request, relay_webhook
 from proxy.server.middlewares import envelope_errors
 from proxy.server.ops import add_admin_routes
 from proxy.server.pagination import OffsetPaginator
 from proxy.server.prefer import WaitHub
 from proxy.server.teams import TeamLookup
 from proxy.server.upstream import Upstream
+from proxy.server.webhooks import WebhookRelay
 from translations import BUNDLE as SHIPPED_BUNDLE
 from translations.prefer_wait import WAIT_ROUTES
 
+_log = logging.getLogger(__name__)
 # A key's team does not change; an hour bounds how long a moved key could show the old one.
 _TEAM_TTL_SECONDS = 3600.0
 
@@ -66,7 +81,9 @@ def _upstream_lifecycle(
         if base_url == SANDBOX:
             sandbox, base_url = await _embedded_sandbox(settings, clock)
         await app[UPSTREAM].open(base_url)
+        await app[WEBHOOK_RELAY].open()
         yield
+        await app[WEBHOOK_RELAY].close()
         await app[UPSTREAM].close()
         if sandbox is not None:
             await sandbox.cleanup()
@@ -74,10 +91,25 @@ def _upstream_lifecycle(
     return lifecycle
 
 
-def _emulators(settings: Settings, upstream: Upstream, clock: Clock) -> Emulators:
+def _public_url(settings: Settings) -> str:
+    if settings.server.public_url:
+        return settings.server.public_url
+    host, port = parse_listen(settings.server.listen)
+    host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104 - a name, not a bind
+    url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    if settings.upstream.url != SANDBOX:
+        _log.warning("server.public_url is not set: webhook relay URLs will name %s", url)
+    return url
+
+
+def _emulators(
+    settings: Settings, upstream: Upstream, clock: Clock, secrets: WebhookSecrets
+) -> Emulators:
     paging = settings.pagination
+    relayer = CallbackRelayer(settings.webhooks, secrets.relay_key, _public_url(settings))
     return Emulators(
         {
+            CallbackRelay: relayer,
             OffsetPagination: OffsetPaginator(
                 paging, TTLCache(paging.max_lists, paging.ttl_seconds, timer=clock.now)
             ),
@@ -97,6 +129,7 @@ def create_app(
     *,
     bundle: VersionBundle = SHIPPED_BUNDLE,
     clock: Clock | None = None,
+    secrets: WebhookSecrets | None = None,
 ) -> web.Application:
     _check_versions(settings, bundle)
     clock = clock or SystemClock()
@@ -115,10 +148,15 @@ def create_app(
         max_connections=settings.upstream.max_connections,
         max_buffered_bytes=settings.server.max_translated_body_bytes,
     )
-    app[EMULATORS] = _emulators(settings, app[UPSTREAM], clock)
+    secrets = secrets or load_webhook_secrets(settings)
+    app[EMULATORS] = _emulators(settings, app[UPSTREAM], clock, secrets)
+    app[WEBHOOK_RELAY] = WebhookRelay(
+        settings.webhooks, secrets, app[PLANS], app[MIGRATION_CONTEXT], clock
+    )
     app[WAIT_HUB] = WaitHub(settings.prefer_wait, clock, app[UPSTREAM].send)
     app.on_shutdown.append(_release_waiters)
     app.cleanup_ctx.append(_upstream_lifecycle(clock))
+    app.router.add_post(RELAY_PATH + "/{token}", relay_webhook)
     app.router.add_route("*", "/{tail:.*}", proxy_request)
     return app
 

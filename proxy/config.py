@@ -165,6 +165,39 @@ class PreferWaitSettings(_Section):
     )
 
 
+class WebhookSettings(_Section):
+    relay_secret_env: str = Field(
+        "MODA_PROXY_RELAY_SECRET",
+        description="Variable holding the key that seals relay URLs (same on every replica).",
+    )
+    signing_secrets_env: str = Field(
+        "MODA_PROXY_WEBHOOK_SECRETS",
+        description="Variable holding a JSON object: API key (or fingerprint) → signing secret.",
+    )
+    signing_secret_env: str = Field(
+        "MODA_PROXY_WEBHOOK_SECRET",
+        description="Variable holding one signing secret for every API key.",
+    )
+    signing_secrets_file: str | None = Field(
+        None, description="A JSON file like `signing_secrets_env`, e.g. a mounted Secret."
+    )
+    allow_http_callbacks: bool = Field(
+        False, description="Accept plain-http `callback_url`s (local testing only)."
+    )
+    allow_private_callback_hosts: bool = Field(
+        False, description="Accept `callback_url`s on loopback or private addresses (testing only)."
+    )
+    delivery_timeout_seconds: float = Field(
+        20.0, gt=0, lt=30, description="Time a client's endpoint gets to answer (Moda waits 30 s)."
+    )
+    timestamp_tolerance_seconds: PositiveFloat = Field(
+        300.0, description="Oldest upstream signature timestamp the relay accepts."
+    )
+    remembered_deliveries: PositiveInt = Field(
+        100_000, description="Delivered event ids kept to refuse replays."
+    )
+
+
 class Settings(_Section):
     server: ServerSettings = ServerSettings()
     admin: AdminSettings = AdminSettings()
@@ -173,6 +206,7 @@ class Settings(_Section):
     translation: TranslationSettings = TranslationSettings()
     pagination: PaginationSettings = PaginationSettings()
     prefer_wait: PreferWaitSettings = PreferWaitSettings()
+    webhooks: WebhookSettings = WebhookSettings()
     sandbox: SandboxSettings = SandboxSettings()
 
 

@@ -10,6 +10,7 @@ from proxy.core.versioning import MigrationContext, VersionBundle
 from proxy.server.emulators import Emulators
 from proxy.server.prefer import WaitHub
 from proxy.server.upstream import Upstream
+from proxy.server.webhooks import WebhookRelay
 
 SETTINGS: Final = web.AppKey("settings", Settings)
 BUNDLE: Final = web.AppKey("bundle", VersionBundle)
@@ -18,6 +19,7 @@ MIGRATION_CONTEXT: Final = web.AppKey("migration_context", MigrationContext)
 UPSTREAM: Final = web.AppKey("upstream", Upstream)
 EMULATORS: Final = web.AppKey("emulators", Emulators)
 WAIT_HUB: Final = web.AppKey("wait_hub", WaitHub)
+WEBHOOK_RELAY: Final = web.AppKey("webhook_relay", WebhookRelay)
 
 REQUEST_ID: Final = web.RequestKey("request_id", str)
 SERVED_VERSION: Final = web.RequestKey("served_version", str)

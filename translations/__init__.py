@@ -6,6 +6,7 @@ from translations.changes import (
     flatten_task_envelope_into_job,
     rename_task_statuses,
     require_prefixed_ids_in_request_bodies,
+    send_job_events_to_callbacks,
     use_offset_pagination_with_plural_keys,
 )
 
@@ -19,6 +20,7 @@ BUNDLE = VersionBundle(
             require_prefixed_ids_in_request_bodies.CHANGE,
             flatten_task_envelope_into_job.CHANGE,  # responses run top to bottom ...
             rename_task_statuses.CHANGE,  # ... so this one sees the flat job's `status`
+            send_job_events_to_callbacks.CHANGE,
             add_team_id_to_brand_kits.CHANGE,
             use_offset_pagination_with_plural_keys.CHANGE,  # last: the others see `data`
         ),

@@ -18,9 +18,9 @@ import aiohttp
 
 from proxy.clock import Clock
 from proxy.core.payload import JSONObject
+from proxy.core.signing import sign
 from proxy.sandbox.account import Account
 from proxy.sandbox.settings import SandboxSettings
-from proxy.sandbox.signing import sign
 from proxy.sandbox.stamps import fresh_id, iso
 from proxy.sandbox.task_view import render_task
 from proxy.sandbox.tasks import Task

@@ -8,12 +8,14 @@ from proxy.core.versioning import Emulation
 
 
 class Emulator(Protocol):
-    async def __call__(self, emulation: Any, request: ApiRequest, send: Send) -> ApiResponse: ...
+    async def __call__(
+        self, emulation: Any, request: ApiRequest, send: Send, version: str
+    ) -> ApiResponse: ...
 
 
-def _bound(emulator: Emulator, emulation: Emulation, inner: Send) -> Send:
+def _bound(emulator: Emulator, emulation: Emulation, inner: Send, version: str) -> Send:
     async def send(request: ApiRequest) -> ApiResponse:
-        return await emulator(emulation, request, inner)
+        return await emulator(emulation, request, inner, version)
 
     return send
 
@@ -22,8 +24,8 @@ class Emulators:
     def __init__(self, by_kind: Mapping[type, Emulator]) -> None:
         self._by_kind = by_kind
 
-    def bind(self, emulations: tuple[Emulation, ...], send: Send) -> Send:
+    def bind(self, emulations: tuple[Emulation, ...], send: Send, version: str) -> Send:
         """Wraps `send` so the emulation declared first is the one nearest the client."""
         for emulation in reversed(emulations):
-            send = _bound(self._by_kind[type(emulation)], emulation, send)
+            send = _bound(self._by_kind[type(emulation)], emulation, send, version)
         return send

@@ -3,7 +3,7 @@
 from aiohttp import web
 
 from proxy.core.versioning import negotiate_version
-from proxy.keys import BUNDLE, PLANS, SERVED_VERSION, SETTINGS
+from proxy.keys import BUNDLE, PLANS, SERVED_VERSION, SETTINGS, WEBHOOK_RELAY
 from proxy.server.convert import MODA_VERSION
 from proxy.server.passthrough import pass_through
 from proxy.server.prefer import requested_wait
@@ -26,3 +26,7 @@ async def proxy_request(request: web.Request) -> web.StreamResponse:
     if match is None:
         return await pass_through(request, version)
     return await translate(request, plan, match)
+
+
+async def relay_webhook(request: web.Request) -> web.StreamResponse:
+    return await request.app[WEBHOOK_RELAY].handle(request)

@@ -72,7 +72,7 @@ class OffsetPaginator:
         return state
 
     async def __call__(
-        self, emulation: OffsetPagination, request: ApiRequest, send: Send
+        self, emulation: OffsetPagination, request: ApiRequest, send: Send, version: str
     ) -> ApiResponse:
         page = parse_page_request(
             request.query,

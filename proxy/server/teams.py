@@ -41,7 +41,7 @@ class TeamLookup:
         raise UpstreamContractError("The upstream did not say which team this API key belongs to.")
 
     async def __call__(
-        self, emulation: TeamIdLookup, request: ApiRequest, send: Send
+        self, emulation: TeamIdLookup, request: ApiRequest, send: Send, version: str
     ) -> ApiResponse:
         response = await send(request)
         if not response.is_success:

@@ -92,7 +92,8 @@ async def translate(
 ) -> web.Response:
     """Serves a route some change, emulation or the client's `Prefer: wait` applies to."""
     app = request.app
-    send = app[EMULATORS].bind(plan.emulations.get(match.route, ()), app[UPSTREAM].send)
+    emulations = plan.emulations.get(match.route, ())
+    send = app[EMULATORS].bind(emulations, app[UPSTREAM].send, plan.version)
     upstream_request = await _upstream_request(request, plan, match)
     if wait_budget is None:
         response = await send(upstream_request)

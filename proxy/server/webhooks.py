@@ -1,0 +1,180 @@
+"""The webhook relay: verifies an upstream event, translates it, re-signs it and delivers it.
+
+Delivery is synchronous: the upstream gets a 2xx only once the client's endpoint answered 2xx, so
+Moda's own retries (1 s, 5 s, 30 s) carry an event through any outage of the client or the proxy.
+"""
+
+import dataclasses
+import logging
+from typing import Any, Final
+
+import aiohttp
+import orjson
+from aiohttp import web
+from cachetools import TTLCache
+
+from proxy.clock import Clock
+from proxy.config import WebhookSettings
+from proxy.core.engine import VersionPlan, migrate_response
+from proxy.core.relay import InvalidToken, RelayTarget, unseal
+from proxy.core.signing import check_signature, sign
+from proxy.core.versioning import MigrationContext
+from proxy.errors import ClientRequestError, ProxyError, UpstreamError
+from proxy.secrets import WebhookSecrets
+
+_log = logging.getLogger(__name__)
+_USER_AGENT: Final = "moda-compat-proxy webhook relay"
+
+
+class RelayNotFound(ProxyError):
+    status = 404
+    type_ = "not_found"
+    code = "not_found"
+
+
+class SigningSecretMissing(ProxyError):
+    status = 503
+    type_ = "upstream_error"
+    code = "signing_secret_missing"
+
+
+class DeliveryFailed(UpstreamError):
+    code = "webhook_delivery_failed"
+
+
+class DeliveryInProgress(ProxyError):
+    status = 409
+    type_ = "conflict"
+    code = "delivery_in_progress"
+
+
+def _event(body: bytes) -> dict[str, Any]:
+    try:
+        event = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ClientRequestError("The webhook body is not JSON.") from exc
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str):
+        raise ClientRequestError("The webhook body is not an event.")
+    if not isinstance(event.get("type"), str):
+        raise ClientRequestError("The webhook body is not an event.")
+    return event
+
+
+@dataclasses.dataclass
+class RelayStats:
+    delivered: int = 0
+    failed: int = 0
+    duplicates: int = 0
+    ignored: int = 0
+
+
+class WebhookRelay:
+    def __init__(
+        self,
+        settings: WebhookSettings,
+        secrets: WebhookSecrets,
+        plans: dict[str, VersionPlan],
+        context: MigrationContext,
+        clock: Clock,
+    ) -> None:
+        self._settings, self._secrets, self._plans = settings, secrets, plans
+        self._context, self._clock = context, clock
+        # A replay must carry a fresh signature, so ids need remembering only that long.
+        replay_window = 2 * settings.timestamp_tolerance_seconds
+        self._delivered: TTLCache[tuple[str | None, str], bool] = TTLCache(
+            settings.remembered_deliveries, replay_window, timer=clock.now
+        )
+        self._in_flight: set[tuple[str | None, str]] = set()
+        self._session: aiohttp.ClientSession | None = None
+        self.stats = RelayStats()
+
+    async def open(self) -> None:
+        self._session = aiohttp.ClientSession(
+            cookie_jar=aiohttp.DummyCookieJar(),
+            timeout=aiohttp.ClientTimeout(total=self._settings.delivery_timeout_seconds),
+        )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    def _target(self, token: str) -> RelayTarget:
+        try:
+            target = unseal(self._secrets.relay_key, token)
+        except InvalidToken as exc:
+            raise RelayNotFound("No such relay.") from exc
+        if target.version not in self._plans:
+            raise RelayNotFound("No such relay.")
+        return target
+
+    async def handle(self, request: web.Request) -> web.Response:
+        target = self._target(request.match_info["token"])
+        secret = self._secrets.signing_secret(target.fingerprint)
+        if secret is None:
+            _log.error(
+                "no webhook signing secret is configured for credential %s", target.fingerprint
+            )
+            raise SigningSecretMissing("The proxy has no signing secret for this API key.")
+        body = await request.read()
+        check_signature(
+            secret,
+            request.headers.get("X-Webhook-Timestamp"),
+            request.headers.get("X-Webhook-Signature"),
+            body,
+            now=self._clock.wall().timestamp(),
+            tolerance_seconds=self._settings.timestamp_tolerance_seconds,
+        )
+        event = _event(body)
+        key = (target.fingerprint, event["id"])
+        if key in self._delivered:
+            self.stats.duplicates += 1
+            return web.json_response({"status": "duplicate"})
+        if key in self._in_flight:
+            raise DeliveryInProgress("This event is being delivered right now; retry later.")
+        self._in_flight.add(key)
+        try:
+            outcome = await self._translate_and_deliver(target, secret, event)
+        finally:
+            self._in_flight.discard(key)
+        if outcome == "delivered":
+            self._delivered[key] = True
+        return web.json_response({"status": outcome})
+
+    async def _translate_and_deliver(
+        self, target: RelayTarget, secret: str, event: dict[str, Any]
+    ) -> str:
+        steps = self._plans[target.version].events.get(event["type"])
+        if steps is None and target.version != event.get("api_version"):
+            # A version with no such event never had it (exports, say): nothing to deliver.
+            self.stats.ignored += 1
+            return "ignored"
+        context = dataclasses.replace(self._context, facts={"client_version": target.version})
+        translated = migrate_response(steps, event, context) if steps else event
+        await self._deliver(target.url, secret, orjson.dumps(translated))
+        self.stats.delivered += 1
+        return "delivered"
+
+    async def _deliver(self, url: str, secret: str, payload: bytes) -> None:
+        if self._session is None:
+            raise RuntimeError("the relay is used before the app started")
+        timestamp = int(self._clock.wall().timestamp())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": _USER_AGENT,
+            "X-Webhook-Timestamp": str(timestamp),
+            "X-Webhook-Signature": sign(secret, timestamp, payload),
+        }
+        try:
+            async with self._session.post(
+                url, data=payload, headers=headers, allow_redirects=False
+            ) as response:
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            self.stats.failed += 1
+            raise DeliveryFailed("The client's endpoint could not be reached.") from exc
+        if not 200 <= status < 300:
+            self.stats.failed += 1
+            # The client's body is never echoed: it may carry anything.
+            raise DeliveryFailed(
+                "The client's endpoint refused the event.", details={"receiver_status": status}
+            )
