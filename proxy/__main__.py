@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import importlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -15,6 +16,8 @@ from aiohttp import web
 from proxy.app import create_admin_app, create_app
 from proxy.clock import SystemClock
 from proxy.config import ConfigError, Settings, load_settings, parse_listen
+from proxy.keys import READINESS
+from proxy.logs import configure_logging
 from proxy.sandbox import create_sandbox_app
 
 _log = logging.getLogger("proxy")
@@ -61,7 +64,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     path = args.config
     if path is None and _DEFAULT_CONFIG.is_file():
         path = _DEFAULT_CONFIG
-    return load_settings(path, _overrides(args))
+    return load_settings(path, _overrides(args), os.environ)
 
 
 async def _start(app: web.Application, listen: str, grace: float) -> web.AppRunner:
@@ -89,7 +92,7 @@ async def _wait_for_signal() -> None:
 async def _serve(settings: Settings, app: web.Application) -> None:
     grace = settings.server.shutdown_grace_seconds
     proxy = await _start(app, settings.server.listen, grace)
-    admin = await _start(create_admin_app(settings), settings.admin.listen, grace)
+    admin = await _start(create_admin_app(app), settings.admin.listen, grace)
     _log.info(
         "moda-compat-proxy listening on %s (admin on %s); upstream %s; clients without "
         "Moda-Version are served %s",
@@ -100,9 +103,16 @@ async def _serve(settings: Settings, app: web.Application) -> None:
     )
     try:
         await _wait_for_signal()
+        # Readiness turns false first, so a load balancer stops sending before the port closes.
+        app[READINESS].draining = True
+        _log.info(
+            "draining for %.1f s, then finishing in-flight requests", settings.server.drain_seconds
+        )
+        await asyncio.sleep(settings.server.drain_seconds)
     finally:
         await proxy.cleanup()
         await admin.cleanup()
+    _log.info("stopped")
 
 
 async def _serve_sandbox(settings: Settings, listen: str) -> None:
@@ -120,9 +130,8 @@ def _run_sandbox(argv: Sequence[str]) -> int:
     parser.add_argument("--listen", default="127.0.0.1:8090", help="HOST:PORT (127.0.0.1:8090)")
     args = parser.parse_args(argv)
     try:
-        settings = load_settings(
-            args.config or (_DEFAULT_CONFIG if _DEFAULT_CONFIG.is_file() else None)
-        )
+        path = args.config or (_DEFAULT_CONFIG if _DEFAULT_CONFIG.is_file() else None)
+        settings = load_settings(path, environ=os.environ)
         parse_listen(args.listen)
     except (ConfigError, ValueError) as exc:
         sys.stderr.write(f"moda-compat-proxy: bad configuration: {exc}\n")
@@ -145,14 +154,13 @@ def _run(main: Coroutine[Any, Any, None]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging("INFO")
     if argv[:1] == ["sandbox"]:
         return _run_sandbox(argv[1:])
     args = _parser().parse_args(argv)
     try:
         settings = _settings(args)
+        logging.getLogger().setLevel(settings.logging.level)
         app = create_app(settings)
     except ConfigError as exc:
         sys.stderr.write(f"moda-compat-proxy: bad configuration: {exc}\n")

@@ -4,24 +4,37 @@ import logging
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
-from cachetools import TTLCache
+from prometheus_client import CollectorRegistry
 
 from proxy.clock import Clock, SystemClock
 from proxy.config import SANDBOX, ConfigError, Settings, parse_listen
 from proxy.core.engine import plan_version
-from proxy.core.pagination import OffsetPagination
+from proxy.core.pagination import ListState, OffsetPagination
 from proxy.core.relay import CallbackRelay
 from proxy.core.teams import TeamIdLookup
 from proxy.core.versioning import MigrationContext, VersionBundle
 from proxy.keys import (
     BUNDLE,
+    CLIENT_NAMES,
+    COMPONENT_STATS,
     EMULATORS,
     MIGRATION_CONTEXT,
     PLANS,
+    READINESS,
+    REGISTRY,
+    REQUEST_METRICS,
     SETTINGS,
+    SUNSET_HEADERS,
     UPSTREAM,
     WAIT_HUB,
     WEBHOOK_RELAY,
+)
+from proxy.metrics import (
+    ClientNames,
+    ComponentCollector,
+    ComponentStats,
+    InstrumentedCache,
+    RequestMetrics,
 )
 from proxy.sandbox import create_sandbox_app
 from proxy.secrets import WebhookSecrets, load_webhook_secrets
@@ -29,9 +42,12 @@ from proxy.server.callbacks import RELAY_PATH, CallbackRelayer
 from proxy.server.emulators import Emulators
 from proxy.server.handler import proxy_request, relay_webhook
 from proxy.server.middlewares import envelope_errors
+from proxy.server.observe import add_sunset_headers, observe
 from proxy.server.ops import add_admin_routes
 from proxy.server.pagination import OffsetPaginator
 from proxy.server.prefer import WaitHub
+from proxy.server.readiness import Readiness
+from proxy.server.sunset import SunsetHeaders
 from proxy.server.teams import TeamLookup
 from proxy.server.upstream import Upstream
 from proxy.server.webhooks import WebhookRelay
@@ -71,9 +87,7 @@ async def _embedded_sandbox(settings: Settings, clock: Clock) -> tuple[web.AppRu
     return runner, f"http://{host}:{port}"
 
 
-def _upstream_lifecycle(
-    clock: Clock,
-) -> Callable[[web.Application], AsyncIterator[None]]:
+def _upstream_lifecycle(clock: Clock) -> Callable[[web.Application], AsyncIterator[None]]:
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
         sandbox: web.AppRunner | None = None
@@ -103,21 +117,43 @@ def _public_url(settings: Settings) -> str:
 
 
 def _emulators(
-    settings: Settings, upstream: Upstream, clock: Clock, secrets: WebhookSecrets
+    settings: Settings,
+    upstream: Upstream,
+    clock: Clock,
+    secrets: WebhookSecrets,
+    stats: ComponentStats,
 ) -> Emulators:
     paging = settings.pagination
-    relayer = CallbackRelayer(settings.webhooks, secrets.relay_key, _public_url(settings))
+    lists: InstrumentedCache[str, ListState] = InstrumentedCache(
+        paging.max_lists, paging.ttl_seconds, timer=clock.now
+    )
+    teams: InstrumentedCache[str, str] = InstrumentedCache(
+        paging.max_lists, _TEAM_TTL_SECONDS, timer=clock.now
+    )
+    stats.caches.update(pagination=lists.stats, team_ids=teams.stats)
     return Emulators(
         {
-            CallbackRelay: relayer,
-            OffsetPagination: OffsetPaginator(
-                paging, TTLCache(paging.max_lists, paging.ttl_seconds, timer=clock.now)
+            CallbackRelay: CallbackRelayer(
+                settings.webhooks, secrets.relay_key, _public_url(settings)
             ),
-            TeamIdLookup: TeamLookup(
-                TTLCache(paging.max_lists, _TEAM_TTL_SECONDS, timer=clock.now), upstream.send
-            ),
+            OffsetPagination: OffsetPaginator(paging, lists, stats),
+            TeamIdLookup: TeamLookup(teams, upstream.send),
         }
     )
+
+
+def _observability(app: web.Application, registry: CollectorRegistry) -> ComponentStats:
+    settings = app[SETTINGS]
+    stats = ComponentStats()
+    registry.register(ComponentCollector(stats))
+    app[REGISTRY] = registry
+    app[REQUEST_METRICS] = RequestMetrics.create(registry)
+    app[COMPONENT_STATS] = stats
+    app[CLIENT_NAMES] = ClientNames(settings.metrics.client_names, settings.metrics.max_clients)
+    if settings.deprecation.enabled:
+        app[SUNSET_HEADERS] = SunsetHeaders.from_settings(settings.deprecation)
+    app.on_response_prepare.append(add_sunset_headers)
+    return stats
 
 
 async def _release_waiters(app: web.Application) -> None:
@@ -130,11 +166,12 @@ def create_app(
     bundle: VersionBundle = SHIPPED_BUNDLE,
     clock: Clock | None = None,
     secrets: WebhookSecrets | None = None,
+    registry: CollectorRegistry | None = None,
 ) -> web.Application:
     _check_versions(settings, bundle)
     clock = clock or SystemClock()
     app = web.Application(
-        middlewares=[envelope_errors],
+        middlewares=[observe, envelope_errors],
         client_max_size=settings.server.max_translated_body_bytes,
     )
     app[SETTINGS] = settings
@@ -142,18 +179,21 @@ def create_app(
     app[PLANS] = {version: plan_version(bundle, version) for version in bundle.supported}
     status_words = {str(k): str(v) for k, v in settings.translation.status_words.items()}
     app[MIGRATION_CONTEXT] = MigrationContext(status_words=status_words)
+    stats = _observability(app, registry or CollectorRegistry())
+    app[READINESS] = Readiness(settings.admin.ready_window_seconds)
     app[UPSTREAM] = Upstream(
         timeout_seconds=settings.upstream.timeout_seconds,
         connect_timeout_seconds=settings.upstream.connect_timeout_seconds,
         max_connections=settings.upstream.max_connections,
         max_buffered_bytes=settings.server.max_translated_body_bytes,
+        on_answer=app[READINESS].upstream_answered,
     )
     secrets = secrets or load_webhook_secrets(settings)
-    app[EMULATORS] = _emulators(settings, app[UPSTREAM], clock, secrets)
+    app[EMULATORS] = _emulators(settings, app[UPSTREAM], clock, secrets, stats)
     app[WEBHOOK_RELAY] = WebhookRelay(
-        settings.webhooks, secrets, app[PLANS], app[MIGRATION_CONTEXT], clock
+        settings.webhooks, secrets, app[PLANS], app[MIGRATION_CONTEXT], clock, stats
     )
-    app[WAIT_HUB] = WaitHub(settings.prefer_wait, clock, app[UPSTREAM].send)
+    app[WAIT_HUB] = WaitHub(settings.prefer_wait, clock, app[UPSTREAM].send, stats)
     app.on_shutdown.append(_release_waiters)
     app.cleanup_ctx.append(_upstream_lifecycle(clock))
     app.router.add_post(RELAY_PATH + "/{token}", relay_webhook)
@@ -161,11 +201,9 @@ def create_app(
     return app
 
 
-def create_admin_app(
-    settings: Settings, *, bundle: VersionBundle = SHIPPED_BUNDLE
-) -> web.Application:
+def create_admin_app(proxy: web.Application) -> web.Application:
+    """The admin listener's app, reading the proxy's own state (never serving its traffic)."""
     app = web.Application(middlewares=[envelope_errors])
-    app[SETTINGS] = settings
-    app[BUNDLE] = bundle
-    add_admin_routes(app)
+    app[SETTINGS] = proxy[SETTINGS]
+    add_admin_routes(app, proxy)
     return app

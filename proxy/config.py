@@ -1,14 +1,18 @@
 """The operational settings: pydantic models for config.yaml, validated once at start-up."""
 
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
 import yaml
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
+    NonNegativeFloat,
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
@@ -81,12 +85,47 @@ class ServerSettings(_Section):
     shutdown_grace_seconds: PositiveFloat = Field(
         10.0, description="Time in-flight requests get to finish on SIGTERM."
     )
+    drain_seconds: NonNegativeFloat = Field(
+        0.0, description="On SIGTERM, time readiness reports false before the listener closes."
+    )
 
 
 class AdminSettings(_Section):
     listen: ListenAddress = Field(
-        "127.0.0.1:9090",
-        description="HOST:PORT of the admin listener (health, versions).",
+        "127.0.0.1:9090", description="HOST:PORT of the admin listener (probes, metrics, versions)."
+    )
+    ready_window_seconds: PositiveFloat = Field(
+        30.0, description="Readiness needs an upstream answer this recent (else it probes)."
+    )
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Lowest level of log line written."
+    )
+    access_log: bool = Field(True, description="One JSON line per request on standard error.")
+
+
+class MetricsSettings(_Section):
+    max_clients: PositiveInt = Field(
+        100, description="Distinct legacy clients named in metrics; the rest count as `other`."
+    )
+    client_names: dict[str, str] = Field(
+        default_factory=dict, description="Credential fingerprint → name shown in metrics."
+    )
+
+
+class DeprecationSettings(_Section):
+    enabled: bool = Field(True, description="Send Deprecation, Sunset and Link on legacy answers.")
+    deprecated_at: AwareDatetime = Field(
+        datetime(2026, 5, 1, tzinfo=UTC), description="When the legacy version was deprecated."
+    )
+    sunset_at: AwareDatetime = Field(
+        datetime(2026, 5, 12, tzinfo=UTC), description="When Moda stopped serving it."
+    )
+    successor_url: str = Field(
+        "https://docs.moda.app/api-reference/versioning",
+        description="Where clients read about the version to move to.",
     )
 
 
@@ -207,6 +246,9 @@ class Settings(_Section):
     pagination: PaginationSettings = PaginationSettings()
     prefer_wait: PreferWaitSettings = PreferWaitSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    logging: LoggingSettings = LoggingSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    deprecation: DeprecationSettings = DeprecationSettings()
     sandbox: SandboxSettings = SandboxSettings()
 
 
@@ -214,6 +256,26 @@ def _first_error(error: ValidationError) -> str:
     detail = error.errors()[0]
     where = ".".join(str(part) for part in detail["loc"]) or "(top level)"
     return f"{where}: {detail['msg']}"
+
+
+ENV_PREFIX: Final = "MODA_PROXY__"
+
+
+def environment_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """`MODA_PROXY__<SECTION>__<KEY>=<YAML value>` for every key, for container deployments."""
+    overrides: dict[str, dict[str, Any]] = {}
+    for name, text in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        section, separator, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        if not separator or not section or not key:
+            raise ConfigError(f"{name}: expected {ENV_PREFIX}<SECTION>__<KEY>")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{name}: not a YAML value ({exc})") from exc
+        overrides.setdefault(section, {})[key] = value
+    return overrides
 
 
 def settings_from(data: Any, overrides: dict[str, dict[str, Any]] | None = None) -> Settings:
@@ -232,8 +294,11 @@ def settings_from(data: Any, overrides: dict[str, dict[str, Any]] | None = None)
 
 
 def load_settings(
-    path: Path | None, overrides: dict[str, dict[str, Any]] | None = None
+    path: Path | None,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Settings:
+    """The file, then `MODA_PROXY__…` variables, then `overrides` (the command line) on top."""
     data: Any = None
     if path is not None:
         try:
@@ -242,4 +307,7 @@ def load_settings(
             raise ConfigError(f"{path}: {exc.strerror or exc}") from exc
         except yaml.YAMLError as exc:
             raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
-    return settings_from(data, overrides)
+    layered = environment_overrides(environ or {})
+    for section, values in (overrides or {}).items():
+        layered.setdefault(section, {}).update(values)
+    return settings_from(data, layered)

@@ -3,12 +3,16 @@
 from typing import Final
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 
 from proxy.config import Settings
 from proxy.core.engine import VersionPlan
 from proxy.core.versioning import MigrationContext, VersionBundle
+from proxy.metrics import ClientNames, ComponentStats, RequestMetrics
 from proxy.server.emulators import Emulators
 from proxy.server.prefer import WaitHub
+from proxy.server.readiness import Readiness
+from proxy.server.sunset import SunsetHeaders
 from proxy.server.upstream import Upstream
 from proxy.server.webhooks import WebhookRelay
 
@@ -21,5 +25,19 @@ EMULATORS: Final = web.AppKey("emulators", Emulators)
 WAIT_HUB: Final = web.AppKey("wait_hub", WaitHub)
 WEBHOOK_RELAY: Final = web.AppKey("webhook_relay", WebhookRelay)
 
+REQUEST_METRICS: Final = web.AppKey("request_metrics", RequestMetrics)
+COMPONENT_STATS: Final = web.AppKey("component_stats", ComponentStats)
+REGISTRY: Final = web.AppKey("registry", CollectorRegistry)
+CLIENT_NAMES: Final = web.AppKey("client_names", ClientNames)
+SUNSET_HEADERS: Final = web.AppKey("sunset_headers", SunsetHeaders)
+READINESS: Final = web.AppKey("readiness", Readiness)
+PROXY_APP: Final = web.AppKey("proxy_app", web.Application)
+
 REQUEST_ID: Final = web.RequestKey("request_id", str)
 SERVED_VERSION: Final = web.RequestKey("served_version", str)
+ROUTE_LABEL: Final = web.RequestKey("route_label", str)
+UPSTREAM_SECONDS: Final = web.RequestKey("upstream_seconds", float)
+TRANSLATION_SECONDS: Final = web.RequestKey("translation_seconds", float)
+CHANGES_APPLIED: Final = web.RequestKey("changes_applied", tuple[str, ...])
+FAILED_CHANGE: Final = web.RequestKey("failed_change", str)
+UNSUPPORTED_VERSION: Final = web.RequestKey("unsupported_version", bool)

@@ -3,7 +3,7 @@
 from aiohttp import web
 
 from proxy.core.versioning import negotiate_version
-from proxy.keys import BUNDLE, PLANS, SERVED_VERSION, SETTINGS, WEBHOOK_RELAY
+from proxy.keys import BUNDLE, PLANS, ROUTE_LABEL, SERVED_VERSION, SETTINGS, WEBHOOK_RELAY
 from proxy.server.convert import MODA_VERSION
 from proxy.server.passthrough import pass_through
 from proxy.server.prefer import requested_wait
@@ -22,11 +22,14 @@ async def proxy_request(request: web.Request) -> web.StreamResponse:
     match = plan.routes.match(request.method, raw_path)
     wait = requested_wait(request, request.app[SETTINGS].prefer_wait)
     if wait is not None:
+        request[ROUTE_LABEL] = str(wait[0].route)
         return await translate(request, plan, wait[0], wait_budget=wait[1])
     if match is None:
         return await pass_through(request, version)
+    request[ROUTE_LABEL] = str(match.route)
     return await translate(request, plan, match)
 
 
 async def relay_webhook(request: web.Request) -> web.StreamResponse:
+    request[ROUTE_LABEL] = "POST /-/webhooks/relay/{token}"
     return await request.app[WEBHOOK_RELAY].handle(request)

@@ -11,8 +11,8 @@ from aiohttp.typedefs import Handler
 
 from proxy.core.envelope import error_body
 from proxy.core.targets import check_target
-from proxy.errors import ProxyError, UnsupportedVersion
-from proxy.keys import REQUEST_ID, SERVED_VERSION, SETTINGS
+from proxy.errors import ProxyError, TranslationError, UnsupportedVersion
+from proxy.keys import FAILED_CHANGE, REQUEST_ID, SERVED_VERSION, SETTINGS, UNSUPPORTED_VERSION
 from proxy.server.convert import MODA_VERSION
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
 
@@ -91,6 +91,10 @@ async def envelope_errors(request: web.Request, handler: Handler) -> web.StreamR
         check_target(request.method, request.rel_url.raw_path)
         return await handler(request)
     except ProxyError as exc:
+        if isinstance(exc, TranslationError):
+            request[FAILED_CHANGE] = exc.change
+        elif isinstance(exc, UnsupportedVersion):
+            request[UNSUPPORTED_VERSION] = True
         if exc.__cause__ is not None:
             _log.warning("%s: %s (%r)", exc.code, exc.message, exc.__cause__)
         return _render_proxy_error(request, exc)

@@ -1,17 +1,51 @@
-"""The admin listener: liveness, readiness and the changelog, never on the public port."""
+"""The admin listener: liveness, readiness, metrics and the changelog, never on the public port."""
 
+import asyncio
+import logging
+from typing import Final
+
+import aiohttp
 from aiohttp import web
+from prometheus_client.aiohttp import make_aiohttp_handler
 
-from proxy.core.versioning import VersionBundle
-from proxy.keys import BUNDLE, SETTINGS
+from proxy.keys import BUNDLE, PROXY_APP, READINESS, REGISTRY, SETTINGS, UPSTREAM
+
+_log = logging.getLogger(__name__)
+_PROBE_PATH: Final = "/v1/whoami"
+_PROBE_TIMEOUT_SECONDS: Final = 2.0
 
 
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def _probe_upstream(proxy: web.Application) -> bool:
+    """Any HTTP answer, a 401 included, shows the upstream is up; no credential is sent."""
+    try:
+        async with asyncio.timeout(_PROBE_TIMEOUT_SECONDS):
+            upstream = proxy[UPSTREAM]
+            async with upstream.session.get(upstream.url_for(_PROBE_PATH)) as response:
+                await response.release()
+    except (aiohttp.ClientError, TimeoutError, RuntimeError) as exc:
+        _log.info("readiness probe of the upstream failed: %r", exc)
+        return False
+    proxy[READINESS].upstream_answered()
+    return True
+
+
+async def readyz(request: web.Request) -> web.Response:
+    proxy = request.app[PROXY_APP]
+    readiness = proxy[READINESS]
+    if readiness.draining:
+        return web.json_response({"status": "draining"}, status=503)
+    if readiness.upstream_recently_answered() or await _probe_upstream(proxy):
+        return web.json_response({"status": "ready"})
+    return web.json_response({"status": "upstream unreachable"}, status=503)
+
+
 async def versions(request: web.Request) -> web.Response:
-    bundle, settings = request.app[BUNDLE], request.app[SETTINGS]
+    proxy = request.app[PROXY_APP]
+    bundle, settings = proxy[BUNDLE], proxy[SETTINGS]
     return web.json_response(
         {
             "upstream": bundle.upstream,
@@ -22,15 +56,9 @@ async def versions(request: web.Request) -> web.Response:
     )
 
 
-def add_admin_routes(app: web.Application) -> None:
+def add_admin_routes(app: web.Application, proxy: web.Application) -> None:
+    app[PROXY_APP] = proxy
     app.router.add_get("/-/healthz", healthz)
-    app.router.add_get("/-/readyz", healthz)
+    app.router.add_get("/-/readyz", readyz)
     app.router.add_get("/-/versions", versions)
-
-
-def changelog_text(bundle: VersionBundle) -> str:
-    lines: list[str] = []
-    for entry in bundle.changelog():
-        lines.append(f"{entry['version']} (served by translating {bundle.upstream}):")
-        lines.extend(f"  - {change['summary']}" for change in entry["changes"])
-    return "\n".join(lines)
+    app.router.add_get("/-/metrics", make_aiohttp_handler(proxy[REGISTRY]))

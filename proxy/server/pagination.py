@@ -4,8 +4,6 @@ import dataclasses
 import json
 from typing import Any, Final
 
-from cachetools import TTLCache
-
 from proxy.config import PaginationSettings
 from proxy.core.credentials import credential_fingerprint
 from proxy.core.messages import ApiRequest, ApiResponse, Send
@@ -20,6 +18,7 @@ from proxy.core.pagination import (
     parse_page_request,
 )
 from proxy.errors import UpstreamContractError
+from proxy.metrics import ComponentStats, InstrumentedCache
 
 TOTAL_EXACT_HEADER: Final = "X-Total-Exact"
 
@@ -51,9 +50,15 @@ def _fetch_request(request: ApiRequest, page: PageRequest, fetch: Fetch) -> ApiR
 class OffsetPaginator:
     """Answers one client page as `{data: [...]}` plus the facts the change renders."""
 
-    def __init__(self, settings: PaginationSettings, cache: TTLCache[str, ListState]) -> None:
+    def __init__(
+        self,
+        settings: PaginationSettings,
+        cache: InstrumentedCache[str, ListState],
+        stats: ComponentStats,
+    ) -> None:
         self._settings = settings
         self._cache = cache
+        self._stats = stats
         self._limits = WalkLimits(
             settings.upstream_page_size, settings.max_walk_pages, settings.count_max_pages
         )
@@ -66,7 +71,7 @@ class OffsetPaginator:
         if fingerprint is None:  # nothing is remembered for requests without a credential
             return fresh
         key = json.dumps([fingerprint, request.path, page.filters])
-        state = self._cache.get(key)
+        state = self._cache.lookup(key)
         if state is None:
             self._cache[key] = state = fresh
         return state
@@ -92,6 +97,7 @@ class OffsetPaginator:
             else:
                 walk.receive(*_cursor_page(response))
                 last = response
+        self._stats.pagination_pages[str(emulation.route)] += walk.fetches
         return self._page_response(walk, last)
 
     @staticmethod

@@ -1,6 +1,7 @@
 """Requests no change applies to: forwarded as they are, bodies streamed both ways."""
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Final
 
@@ -9,7 +10,7 @@ from aiohttp import hdrs, web
 from multidict import CIMultiDict
 
 from proxy.errors import RequestTooLarge
-from proxy.keys import SETTINGS, UPSTREAM
+from proxy.keys import SETTINGS, UPSTREAM, UPSTREAM_SECONDS
 from proxy.server.convert import client_response_headers, upstream_request_headers
 from proxy.server.upstream import map_exceptions
 
@@ -49,7 +50,9 @@ async def pass_through(request: web.Request, version: str) -> web.StreamResponse
         request.headers, request.app[SETTINGS].upstream.version, keep_length=True
     )
     body = _request_body(request)
+    started = time.perf_counter()
     async with upstream.stream(request.method, request.rel_url.raw_path_qs, headers, body) as up:
+        request[UPSTREAM_SECONDS] = time.perf_counter() - started
         response_headers = client_response_headers(up.headers, version, body_rewritten=False)
         length = up.content_length
         if request.method != hdrs.METH_HEAD and length is not None and length <= _SMALL_BODY:

@@ -24,6 +24,7 @@ from proxy.core.prefer import (
 )
 from proxy.core.routes import RouteMatch
 from proxy.errors import UpstreamError
+from proxy.metrics import ComponentStats
 from translations.prefer_wait import WAIT_ROUTES
 
 _log = logging.getLogger(__name__)
@@ -44,12 +45,6 @@ class _Watch:
     poller: "asyncio.Task[None] | None" = None
 
 
-@dataclass
-class WaitStats:
-    polls: int = 0
-    held: int = 0
-
-
 def _document(body: bytes) -> dict[str, Any] | None:
     try:
         document = json.loads(body)
@@ -61,12 +56,18 @@ def _document(body: bytes) -> dict[str, Any] | None:
 class WaitHub:
     """Coalesces waiters per (credential, task) and releases them all at shutdown."""
 
-    def __init__(self, settings: PreferWaitSettings, clock: Clock, upstream_send: Send) -> None:
+    def __init__(
+        self,
+        settings: PreferWaitSettings,
+        clock: Clock,
+        upstream_send: Send,
+        stats: ComponentStats,
+    ) -> None:
         self._settings, self._clock, self._send = settings, clock, upstream_send
         self._watches: dict[tuple[str, str], _Watch] = {}
         self._uncoalesced: set[_Watch] = set()
         self._closing = False
-        self.stats = WaitStats()
+        self.stats = stats
 
     @property
     def watched_tasks(self) -> int:
@@ -78,19 +79,28 @@ class WaitHub:
         response = await send(request)
         document = _document(response.body) if response.is_success else None
         if document is None or is_settled(document) or self._closing:
+            self.stats.wait_outcomes["answered_at_once"] += 1
             return _applied(response, budget)
         watch = self._watch_for(request, response, document)
         watch.waiters += 1
-        self.stats.held += 1
+        self.stats.waiters += 1
+        outcome = "client_left"
         try:
             await self._until_released(watch, deadline)
+            outcome = self._outcome(watch)
         finally:
             watch.waiters -= 1
-            self.stats.held -= 1
+            self.stats.waiters -= 1
+            self.stats.wait_outcomes[outcome] += 1
             if watch.waiters == 0:
                 self._forget(watch, request)
         status = 200 if is_settled(watch.document) else response.status
         return _applied(replace(response, status=status, body=watch.body), budget)
+
+    def _outcome(self, watch: _Watch) -> str:
+        if is_settled(watch.document):
+            return "terminal"
+        return "shutdown" if self._closing else "budget_spent"
 
     def _key(self, request: ApiRequest, task_id: str) -> tuple[str, str] | None:
         fingerprint = credential_fingerprint(request.headers.get("Authorization"))
@@ -151,7 +161,7 @@ class WaitHub:
                 _log.info("poll of %s failed, keeping the last state: %s", watch.task_id, exc.code)
                 continue
             finally:
-                self.stats.polls += 1
+                self.stats.wait_polls += 1
             document = _document(response.body) if response.is_success else None
             if document is None:
                 continue

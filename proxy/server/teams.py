@@ -5,12 +5,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from cachetools import TTLCache
-
 from proxy.core.credentials import credential_fingerprint
 from proxy.core.messages import ApiRequest, ApiResponse, Send
 from proxy.core.teams import TeamIdLookup, team_id_from_organizations, team_id_from_whoami
 from proxy.errors import UpstreamContractError
+from proxy.metrics import InstrumentedCache
 
 _SOURCES: tuple[tuple[str, tuple[tuple[str, str], ...], Callable[[Any], str | None]], ...] = (
     ("/v1/whoami", (), team_id_from_whoami),
@@ -21,7 +20,7 @@ _SOURCES: tuple[tuple[str, tuple[tuple[str, str], ...], Callable[[Any], str | No
 class TeamLookup:
     """Asks the upstream itself (not the emulated route) which team a credential belongs to."""
 
-    def __init__(self, cache: TTLCache[str, str], upstream_send: Send) -> None:
+    def __init__(self, cache: InstrumentedCache[str, str], upstream_send: Send) -> None:
         self._cache = cache
         self._upstream_send = upstream_send
 
@@ -47,7 +46,7 @@ class TeamLookup:
         if not response.is_success:
             return response
         fingerprint = credential_fingerprint(request.headers.get("Authorization"))
-        team_id = self._cache.get(fingerprint) if fingerprint else None
+        team_id = self._cache.lookup(fingerprint) if fingerprint else None
         if team_id is None:
             team_id = await self._look_up(request)
             if fingerprint:

@@ -1,6 +1,7 @@
 """Routes a change applies to: buffer, migrate the request, send, migrate the response."""
 
 import dataclasses
+import time
 from typing import Any
 
 import orjson
@@ -10,7 +11,16 @@ from proxy.core.engine import VersionPlan, migrate_query, migrate_request, migra
 from proxy.core.messages import ApiRequest, ApiResponse, Query
 from proxy.core.routes import RouteMatch
 from proxy.errors import ClientRequestError, RequestTooLarge, UpstreamContractError
-from proxy.keys import EMULATORS, MIGRATION_CONTEXT, SETTINGS, UPSTREAM, WAIT_HUB
+from proxy.keys import (
+    CHANGES_APPLIED,
+    EMULATORS,
+    MIGRATION_CONTEXT,
+    SETTINGS,
+    TRANSLATION_SECONDS,
+    UPSTREAM,
+    UPSTREAM_SECONDS,
+    WAIT_HUB,
+)
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
 from proxy.server.convert import client_response_headers, upstream_request_headers
 from proxy.server.middlewares import request_id
@@ -94,16 +104,22 @@ async def translate(
     app = request.app
     emulations = plan.emulations.get(match.route, ())
     send = app[EMULATORS].bind(emulations, app[UPSTREAM].send, plan.version)
+    started = time.perf_counter()
     upstream_request = await _upstream_request(request, plan, match)
+    sent = time.perf_counter()
     if wait_budget is None:
         response = await send(upstream_request)
     else:
         response = await app[WAIT_HUB].hold(without_wait(upstream_request), send, wait_budget)
+    answered = time.perf_counter()
+    request[UPSTREAM_SECONDS] = answered - sent
     steps = plan.responses.get(match.route)
     if not steps or not response.is_success:
         return _client_response(request, response, plan.version, response.body, rewritten=False)
+    request[CHANGES_APPLIED] = tuple(step.change for step in steps)
     context = app[MIGRATION_CONTEXT]
     if response.facts:
         context = dataclasses.replace(context, facts=response.facts)
     body = dump_json(migrate_response(steps, _upstream_document(response), context))
+    request[TRANSLATION_SECONDS] = (sent - started) + (time.perf_counter() - answered)
     return _client_response(request, response, plan.version, body, rewritten=True)

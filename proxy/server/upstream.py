@@ -2,7 +2,7 @@
 
 import asyncio
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Final
 
@@ -39,7 +39,9 @@ class Upstream:
         connect_timeout_seconds: float,
         max_connections: int,
         max_buffered_bytes: int,
+        on_answer: Callable[[], None] = lambda: None,
     ) -> None:
+        self._on_answer = on_answer
         self._timeout = timeout_seconds
         self._connect_timeout = connect_timeout_seconds
         self._max_connections = max_connections
@@ -97,6 +99,7 @@ class Upstream:
                 data=request.body or None,
                 allow_redirects=False,
             ) as response:
+                self._on_answer()
                 body = await self._read_bounded(response)
                 headers = response.headers.copy()
                 headers.popall(hdrs.CONTENT_ENCODING, None)
@@ -133,6 +136,7 @@ class Upstream:
                     allow_redirects=False,
                     timeout=self._stream_timeout,
                 )
+        self._on_answer()
         try:
             yield response
         finally:

@@ -11,7 +11,6 @@ from typing import Any, Final
 import aiohttp
 import orjson
 from aiohttp import web
-from cachetools import TTLCache
 
 from proxy.clock import Clock
 from proxy.config import WebhookSettings
@@ -20,6 +19,7 @@ from proxy.core.relay import InvalidToken, RelayTarget, unseal
 from proxy.core.signing import check_signature, sign
 from proxy.core.versioning import MigrationContext
 from proxy.errors import ClientRequestError, ProxyError, UpstreamError
+from proxy.metrics import ComponentStats, InstrumentedCache
 from proxy.secrets import WebhookSecrets
 
 _log = logging.getLogger(__name__)
@@ -60,14 +60,6 @@ def _event(body: bytes) -> dict[str, Any]:
     return event
 
 
-@dataclasses.dataclass
-class RelayStats:
-    delivered: int = 0
-    failed: int = 0
-    duplicates: int = 0
-    ignored: int = 0
-
-
 class WebhookRelay:
     def __init__(
         self,
@@ -76,17 +68,19 @@ class WebhookRelay:
         plans: dict[str, VersionPlan],
         context: MigrationContext,
         clock: Clock,
+        stats: ComponentStats,
     ) -> None:
         self._settings, self._secrets, self._plans = settings, secrets, plans
         self._context, self._clock = context, clock
         # A replay must carry a fresh signature, so ids need remembering only that long.
         replay_window = 2 * settings.timestamp_tolerance_seconds
-        self._delivered: TTLCache[tuple[str | None, str], bool] = TTLCache(
+        self._delivered: InstrumentedCache[tuple[str | None, str], bool] = InstrumentedCache(
             settings.remembered_deliveries, replay_window, timer=clock.now
         )
+        stats.caches["webhook_deliveries"] = self._delivered.stats
         self._in_flight: set[tuple[str | None, str]] = set()
         self._session: aiohttp.ClientSession | None = None
-        self.stats = RelayStats()
+        self._outcomes = stats.webhook_relays
 
     async def open(self) -> None:
         self._session = aiohttp.ClientSession(
@@ -108,6 +102,13 @@ class WebhookRelay:
         return target
 
     async def handle(self, request: web.Request) -> web.Response:
+        try:
+            return await self._handle(request)
+        except ProxyError as exc:
+            self._outcomes[exc.code] += 1
+            raise
+
+    async def _handle(self, request: web.Request) -> web.Response:
         target = self._target(request.match_info["token"])
         secret = self._secrets.signing_secret(target.fingerprint)
         if secret is None:
@@ -126,8 +127,8 @@ class WebhookRelay:
         )
         event = _event(body)
         key = (target.fingerprint, event["id"])
-        if key in self._delivered:
-            self.stats.duplicates += 1
+        if self._delivered.lookup(key):
+            self._outcomes["duplicate"] += 1
             return web.json_response({"status": "duplicate"})
         if key in self._in_flight:
             raise DeliveryInProgress("This event is being delivered right now; retry later.")
@@ -146,12 +147,12 @@ class WebhookRelay:
         steps = self._plans[target.version].events.get(event["type"])
         if steps is None and target.version != event.get("api_version"):
             # A version with no such event never had it (exports, say): nothing to deliver.
-            self.stats.ignored += 1
+            self._outcomes["ignored"] += 1
             return "ignored"
         context = dataclasses.replace(self._context, facts={"client_version": target.version})
         translated = migrate_response(steps, event, context) if steps else event
         await self._deliver(target.url, secret, orjson.dumps(translated))
-        self.stats.delivered += 1
+        self._outcomes["delivered"] += 1
         return "delivered"
 
     async def _deliver(self, url: str, secret: str, payload: bytes) -> None:
@@ -170,10 +171,8 @@ class WebhookRelay:
             ) as response:
                 status = response.status
         except (aiohttp.ClientError, TimeoutError) as exc:
-            self.stats.failed += 1
             raise DeliveryFailed("The client's endpoint could not be reached.") from exc
         if not 200 <= status < 300:
-            self.stats.failed += 1
             # The client's body is never echoed: it may carry anything.
             raise DeliveryFailed(
                 "The client's endpoint refused the event.", details={"receiver_status": status}

@@ -5,11 +5,15 @@ import json
 import signal
 import socket
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
 
 ROOT = Path(__file__).resolve().parents[2]
+AUTH = {"Authorization": "Bearer moda_live_cli"}
 
 
 def _free_port() -> int:
@@ -34,6 +38,62 @@ async def _run(*args: str, cwd: Path = ROOT) -> tuple[int, str, str]:
     return process.returncode, out.decode(), err.decode()
 
 
+@dataclass
+class RunningProxy:
+    process: asyncio.subprocess.Process
+    url: str
+    admin_url: str
+    log: list[str] = field(default_factory=list)
+
+    def terminate(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+
+    async def exit_code(self) -> int:
+        return await asyncio.wait_for(self.process.wait(), timeout=15)
+
+
+async def _drain(stream: asyncio.StreamReader, into: list[str]) -> None:
+    # An undrained pipe would fill up and stall the proxy's logging.
+    while line := await stream.readline():
+        into.append(line.decode())
+
+
+@asynccontextmanager
+async def running_proxy(tmp_path: Path, config: str = "") -> AsyncIterator[RunningProxy]:
+    port, admin = _free_port(), _free_port()
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(config)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "proxy",
+        "--config",
+        str(config_path),
+        "--listen",
+        f"127.0.0.1:{port}",
+        "--admin-listen",
+        f"127.0.0.1:{admin}",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    running = RunningProxy(process, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{admin}")
+    assert process.stderr is not None
+    drain = asyncio.ensure_future(_drain(process.stderr, running.log))
+    try:
+        for _ in range(400):
+            if any("listening on" in line for line in running.log):
+                break
+            await asyncio.sleep(0.05)
+        assert any(f"listening on {running.url}" in line for line in running.log), running.log
+        yield running
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await drain
+
+
 async def test_a_bad_config_prints_one_line_naming_the_key_and_exits_2(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text("upstream:\n  url: sandbox\n  timeout_secs: 3\n")
@@ -54,81 +114,69 @@ async def test_a_bad_listen_flag_is_a_config_error() -> None:
     assert "server.listen" in err
 
 
-async def test_the_proxy_serves_legacy_jobs_from_the_sandbox_and_stops_on_sigterm() -> None:
-    port, admin = _free_port(), _free_port()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "proxy",
-        "--listen",
-        f"127.0.0.1:{port}",
-        "--admin-listen",
-        f"127.0.0.1:{admin}",
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        assert process.stderr is not None
-        line = await asyncio.wait_for(process.stderr.readline(), timeout=20)
-        assert f"listening on http://127.0.0.1:{port}" in line.decode()
-        async with aiohttp.ClientSession() as session:
-            response = await session.post(
-                f"http://127.0.0.1:{port}/v1/tasks",
-                json={"prompt": "Hello"},
-                headers={"Authorization": "Bearer moda_live_cli"},
-            )
-            job = json.loads(await response.read())
-            assert (response.status, job["status"], job["task"]) == (202, "queued", "Hello")
-            health = await session.get(f"http://127.0.0.1:{admin}/-/healthz")
-            assert health.status == 200
-        process.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(process.wait(), timeout=15) == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+async def test_the_proxy_serves_legacy_jobs_from_the_sandbox_and_stops_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    async with running_proxy(tmp_path) as proxy, aiohttp.ClientSession() as session:
+        response = await session.post(
+            f"{proxy.url}/v1/tasks", json={"prompt": "Hello"}, headers=AUTH
+        )
+        job = json.loads(await response.read())
+        assert (response.status, job["status"], job["task"]) == (202, "queued", "Hello")
+        health = await session.get(f"{proxy.admin_url}/-/healthz")
+        assert health.status == 200
+        proxy.terminate()
+        assert await proxy.exit_code() == 0
+    access = [json.loads(line) for line in proxy.log if '"proxy.access"' in line]
+    assert [(line["route"], line["status"]) for line in access] == [("POST /v1/tasks", 202)]
+    assert "moda_live_cli" not in "".join(proxy.log)
 
 
 async def test_sigterm_answers_held_waits_at_once_with_the_latest_state(tmp_path: Path) -> None:
-    port, admin = _free_port(), _free_port()
-    config = tmp_path / "config.yaml"
-    config.write_text("sandbox:\n  queued_seconds: 0\n  running_seconds: 600\n")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "proxy",
-        "--config",
-        str(config),
-        "--listen",
-        f"127.0.0.1:{port}",
-        "--admin-listen",
-        f"127.0.0.1:{admin}",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        assert process.stderr is not None
-        await asyncio.wait_for(process.stderr.readline(), timeout=20)
-        async with aiohttp.ClientSession() as session:
-            held = asyncio.ensure_future(
-                session.post(
-                    f"http://127.0.0.1:{port}/v1/tasks",
-                    json={"prompt": "Hold me"},
-                    headers={"Authorization": "Bearer moda_live_cli", "Prefer": "wait=20"},
-                )
+    config = "sandbox:\n  queued_seconds: 0\n  running_seconds: 600\n"
+    async with running_proxy(tmp_path, config) as proxy, aiohttp.ClientSession() as session:
+        held = asyncio.ensure_future(
+            session.post(
+                f"{proxy.url}/v1/tasks",
+                json={"prompt": "Hold me"},
+                headers={**AUTH, "Prefer": "wait=20"},
             )
+        )
+        await asyncio.sleep(1.0)
+        assert not held.done()
+        loop = asyncio.get_running_loop()
+        signalled = loop.time()
+        proxy.terminate()
+        response = await asyncio.wait_for(held, timeout=5)
+        job = json.loads(await response.read())
+        assert loop.time() - signalled < 3
+        assert (response.status, job["status"], job["is_terminal"]) == (202, "running", False)
+        assert await proxy.exit_code() == 0
+
+
+async def test_sigterm_under_load_fails_no_request(tmp_path: Path) -> None:
+    statuses: list[int] = []
+    stop = asyncio.Event()
+
+    async def client(session: aiohttp.ClientSession, url: str) -> None:
+        while not stop.is_set():
+            async with session.get(f"{url}/v1/tasks?limit=5", headers=AUTH) as response:
+                await response.read()
+                statuses.append(response.status)
+
+    async with running_proxy(tmp_path, "server:\n  drain_seconds: 1\n") as proxy:
+        async with aiohttp.ClientSession() as session:
+            clients = [asyncio.ensure_future(client(session, proxy.url)) for _ in range(8)]
             await asyncio.sleep(1.0)
-            assert not held.done()
-            loop = asyncio.get_running_loop()
-            signalled = loop.time()
-            process.send_signal(signal.SIGTERM)
-            response = await asyncio.wait_for(held, timeout=5)
-            job = json.loads(await response.read())
-            assert loop.time() - signalled < 3
-            assert (response.status, job["status"], job["is_terminal"]) == (202, "running", False)
-        assert await asyncio.wait_for(process.wait(), timeout=15) == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+            proxy.terminate()
+            # As a load balancer would: keep sending until readiness says the proxy is draining.
+            for _ in range(100):
+                async with session.get(f"{proxy.admin_url}/-/readyz") as ready:
+                    if ready.status == 503:
+                        break
+                await asyncio.sleep(0.05)
+            stop.set()
+            await asyncio.gather(*clients)
+        assert len(statuses) > 20
+        assert set(statuses) == {200}
+        assert await proxy.exit_code() == 0

@@ -170,13 +170,13 @@ async def test_a_client_that_goes_away_stops_waiting_and_the_poll_loop_stops(
         proxy.post("/v1/tasks", json={"prompt": "x"}, headers={**LEGACY, "Prefer": "wait=20"})
     )
     await manual_clock.advance(1)
-    assert (hub.stats.held, hub.watched_tasks) == (1, 1)
+    assert (hub.stats.waiters, hub.watched_tasks) == (1, 1)
     request.cancel()
     for _ in range(100):
         await asyncio.sleep(0.01)
-        if hub.stats.held == 0:
+        if hub.stats.waiters == 0:
             break
-    assert (hub.stats.held, hub.watched_tasks) == (0, 0)
+    assert (hub.stats.waiters, hub.watched_tasks) == (0, 0)
 
 
 async def test_a_poll_failing_in_between_does_not_fail_the_wait(

@@ -4,7 +4,7 @@ import aiohttp
 import pytest
 from pytest_aiohttp import AiohttpClient, AiohttpServer
 
-from proxy.app import create_admin_app
+from proxy.app import create_admin_app, create_app
 from proxy.sandbox import create_sandbox_app
 from tests.fakes.clock import FakeClock
 from tests.fakes.recording import RecordingUpstream, answer
@@ -78,7 +78,7 @@ async def test_canonical_responses_through_the_proxy_equal_the_sandbox_directly(
 async def test_admin_changelog_lists_every_change_of_the_legacy_version(
     aiohttp_client: AiohttpClient,
 ) -> None:
-    client = await aiohttp_client(create_admin_app(make_settings()))
+    client = await aiohttp_client(create_admin_app(create_app(make_settings())))
     body = await (await client.get("/-/versions")).json()
     assert body["supported"] == ["2026-04-12", "2026-05-01"]
     changes = body["changelog"][0]["changes"]

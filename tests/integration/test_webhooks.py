@@ -18,10 +18,10 @@ from proxy.core.relay import RelayTarget, seal
 from proxy.core.signing import sign, verify
 from proxy.sandbox import SandboxSettings
 from proxy.secrets import WebhookSecrets
-from tests.fakes.clock import ManualClock
-from tests.fakes.sandbox import RecordedSandbox, start_sandbox
 from tests.factories import make_task
+from tests.fakes.clock import ManualClock
 from tests.fakes.recording import RecordingUpstream, answer
+from tests.fakes.sandbox import RecordedSandbox, start_sandbox
 from tests.integration.conftest import ProxyFactory, make_settings
 from translations.models.client import JobResponse
 

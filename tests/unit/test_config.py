@@ -77,5 +77,38 @@ def _keys(model: type[BaseModel], prefix: str = "") -> list[str]:
 
 def test_the_readme_table_lists_exactly_the_config_keys() -> None:
     readme = (ROOT / "README.md").read_text()
-    documented = re.findall(r"^\| `([a-z_.*]+)` \|", readme, flags=re.MULTILINE)
+    documented = re.findall(r"^\| `([a-z_]+\.[a-z_.*]+)` \|", readme, flags=re.MULTILINE)
     assert sorted(documented) == sorted(_keys(Settings))
+
+
+def test_environment_variables_override_the_file_and_flags_override_both(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("upstream:\n  url: https://files.example\nserver:\n  listen: 127.0.0.1:1\n")
+    environ = {
+        "MODA_PROXY__UPSTREAM__URL": "https://env.example",
+        "MODA_PROXY__SERVER__LISTEN": "127.0.0.1:2",
+        "MODA_PROXY__PREFER_WAIT__ROUTE_MAX_SECONDS": '{"POST /v1/brand-kits": 25}',
+        "UNRELATED": "x",
+    }
+    settings = load_settings(path, {"server": {"listen": "127.0.0.1:3"}}, environ)
+    assert settings.upstream.url == "https://env.example"
+    assert settings.server.listen == "127.0.0.1:3"
+    assert settings.prefer_wait.route_max_seconds == {"POST /v1/brand-kits": 25}
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"MODA_PROXY__UPSTREAM": "x"}, "MODA_PROXY__UPSTREAM"),
+        ({"MODA_PROXY__NOPE__KEY": "1"}, "nope"),
+        (
+            {"MODA_PROXY__UPSTREAM__TIMEOUT_SECONDS": "[unclosed"},
+            "MODA_PROXY__UPSTREAM__TIMEOUT_SECONDS",
+        ),
+    ],
+)
+def test_a_bad_environment_override_is_a_config_error_naming_it(
+    environ: dict[str, str], named: str
+) -> None:
+    with pytest.raises(ConfigError, match=named):
+        load_settings(None, None, environ)

@@ -1,0 +1,96 @@
+"""What the proxy tells operators about each request: metrics, one JSON access-log line, and the
+sunset headers legacy clients see."""
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Final
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from proxy.core.credentials import credential_fingerprint
+from proxy.keys import (
+    CHANGES_APPLIED,
+    CLIENT_NAMES,
+    FAILED_CHANGE,
+    REQUEST_METRICS,
+    ROUTE_LABEL,
+    SERVED_VERSION,
+    SETTINGS,
+    SUNSET_HEADERS,
+    TRANSLATION_SECONDS,
+    UNSUPPORTED_VERSION,
+    UPSTREAM_SECONDS,
+)
+from proxy.metrics import UNMATCHED
+from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
+from proxy.server.middlewares import request_id
+
+ACCESS_LOG: Final = logging.getLogger("proxy.access")
+_NO_VERSION: Final = "none"
+
+
+async def add_sunset_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare: every answer served an older version says when that version ended."""
+    headers = request.app.get(SUNSET_HEADERS)
+    version = request.get(SERVED_VERSION)
+    if headers is None or version is None or version == request.app[SETTINGS].upstream.version:
+        return
+    response.headers["Deprecation"] = headers.deprecation
+    response.headers["Sunset"] = headers.sunset
+    response.headers.add("Link", headers.link)
+
+
+def _status_class(status: int) -> str:
+    return f"{status // 100}xx"
+
+
+def _access_line(
+    request: web.Request, response: web.StreamResponse, route: str, version: str, seconds: float
+) -> dict[str, object]:
+    return {
+        "request_id": response.headers.get(REQUEST_ID_HEADER) or request_id(request),
+        "method": request.method,
+        "route": route,
+        "version": version,
+        "status": response.status,
+        "duration_ms": round(seconds * 1000, 3),
+        "upstream_ms": round(request.get(UPSTREAM_SECONDS, 0.0) * 1000, 3),
+        "translation_ms": round(request.get(TRANSLATION_SECONDS, 0.0) * 1000, 3),
+        "changes": list(request.get(CHANGES_APPLIED, ())),
+    }
+
+
+def _record(
+    request: web.Request, response: web.StreamResponse, seconds: float, headers: Mapping[str, str]
+) -> None:
+    app = request.app
+    metrics = app[REQUEST_METRICS]
+    route = request.get(ROUTE_LABEL, UNMATCHED)
+    version = request.get(SERVED_VERSION, _NO_VERSION)
+    metrics.requests.labels(version, route, _status_class(response.status)).inc()
+    metrics.request_seconds.labels(version, route).observe(seconds)
+    if UPSTREAM_SECONDS in request:
+        metrics.upstream_seconds.labels(route).observe(request[UPSTREAM_SECONDS])
+    if TRANSLATION_SECONDS in request:
+        metrics.translation_seconds.labels(version, route).observe(request[TRANSLATION_SECONDS])
+    if FAILED_CHANGE in request:
+        metrics.translation_failures.labels(request[FAILED_CHANGE]).inc()
+    if request.get(UNSUPPORTED_VERSION):
+        metrics.unsupported_versions.inc()
+    if version not in (_NO_VERSION, app[SETTINGS].upstream.version):
+        client = app[CLIENT_NAMES].name(credential_fingerprint(headers.get("Authorization")))
+        metrics.legacy_requests.labels(client).inc()
+    if app[SETTINGS].logging.access_log:
+        ACCESS_LOG.info(
+            "access", extra={"access": _access_line(request, response, route, version, seconds)}
+        )
+
+
+@web.middleware
+async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    response = await handler(request)
+    _record(request, response, time.perf_counter() - started, request.headers)
+    return response
