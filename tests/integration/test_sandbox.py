@@ -6,7 +6,7 @@ import hmac
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,45 +16,26 @@ from pytest_aiohttp import AiohttpClient, AiohttpServer
 
 from proxy.core.ids import uuid_from_prefixed
 from proxy.sandbox import SANDBOX_STATE, SandboxSettings, create_sandbox_app
+from tests.fakes.clock import FakeClock
 
 TOKEN = "moda_test_alpha"
 OTHER_TOKEN = "moda_live_beta"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 OTHER_AUTH = {"Authorization": f"Bearer {OTHER_TOKEN}"}
-START = datetime(2026, 5, 20, 9, 30, tzinfo=UTC)
+START = FakeClock().wall()  # every FakeClock starts at the same instant
 TERMINAL = {"succeeded", "failed", "canceled", "expired"}
 
 Client = TestClient[web.Request, web.Application]
 ClientFactory = Callable[..., Awaitable[Client]]
 
 
-class SandboxTestClock:
-    """Moved by hand; `sleep` jumps forward at once, so held responses return instantly."""
-
-    def __init__(self) -> None:
-        self._now = 500.0
-
-    def now(self) -> float:
-        return self._now
-
-    def wall(self) -> datetime:
-        return START + timedelta(seconds=self._now - 500.0)
-
-    def advance(self, seconds: float) -> None:
-        self._now += seconds
-
-    async def sleep(self, seconds: float) -> None:
-        self._now += max(seconds, 0.0)
-        await asyncio.sleep(0)
+@pytest.fixture
+def sandbox_clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
-def sandbox_clock() -> SandboxTestClock:
-    return SandboxTestClock()
-
-
-@pytest.fixture
-def make_sandbox(aiohttp_client: AiohttpClient, sandbox_clock: SandboxTestClock) -> ClientFactory:
+def make_sandbox(aiohttp_client: AiohttpClient, sandbox_clock: FakeClock) -> ClientFactory:
     async def make(**overrides: Any) -> Client:
         return await aiohttp_client(create_sandbox_app(SandboxSettings(**overrides), sandbox_clock))
 
@@ -179,7 +160,7 @@ async def test_routing_errors_use_modas_envelope(sandbox: Client) -> None:
 
 
 async def test_a_design_task_runs_its_whole_lifecycle_on_the_clock(
-    sandbox: Client, sandbox_clock: SandboxTestClock
+    sandbox: Client, sandbox_clock: FakeClock
 ) -> None:
     task = await start_task(sandbox, format={"category": "slides"})
     assert set(task) == {
@@ -241,7 +222,7 @@ async def test_a_design_task_runs_its_whole_lifecycle_on_the_clock(
 
 @pytest.mark.parametrize(("tag", "retryable"), [("#fail", True), ("#dead", False), ("#FAIL", True)])
 async def test_failure_tags_fail_the_task_at_the_end_of_running(
-    sandbox: Client, sandbox_clock: SandboxTestClock, tag: str, retryable: bool
+    sandbox: Client, sandbox_clock: FakeClock, tag: str, retryable: bool
 ) -> None:
     task = await start_task(sandbox, f"A poster {tag}")
 
@@ -259,7 +240,7 @@ async def test_failure_tags_fail_the_task_at_the_end_of_running(
 
 
 async def test_expire_tag_keeps_the_task_queued_then_expires_it(
-    sandbox: Client, sandbox_clock: SandboxTestClock
+    sandbox: Client, sandbox_clock: FakeClock
 ) -> None:
     task = await start_task(sandbox, "A flyer #expire")
 
@@ -276,7 +257,7 @@ async def test_expire_tag_keeps_the_task_queued_then_expires_it(
 
 
 async def test_cancelling_a_queued_task_is_immediate_and_final(
-    sandbox: Client, sandbox_clock: SandboxTestClock
+    sandbox: Client, sandbox_clock: FakeClock
 ) -> None:
     task = await start_task(sandbox)
     sandbox_clock.advance(1.0)
@@ -296,7 +277,7 @@ async def test_cancelling_a_queued_task_is_immediate_and_final(
 
 
 async def test_cancelling_a_running_task_answers_200_canceled(
-    sandbox: Client, sandbox_clock: SandboxTestClock
+    sandbox: Client, sandbox_clock: FakeClock
 ) -> None:
     task = await start_task(sandbox)
     sandbox_clock.advance(5.0)
@@ -308,7 +289,7 @@ async def test_cancelling_a_running_task_answers_200_canceled(
 
 
 async def test_slow_cancel_answers_202_canceling_then_becomes_canceled(
-    sandbox: Client, sandbox_clock: SandboxTestClock
+    sandbox: Client, sandbox_clock: FakeClock
 ) -> None:
     task = await start_task(sandbox, "A banner #slow-cancel")
     sandbox_clock.advance(8.0)
@@ -355,9 +336,7 @@ async def test_a_promptless_remix_is_a_synchronous_copy_with_a_synthetic_id(
     assert copy["id"] != source["id"]
 
 
-async def test_a_prompted_remix_is_an_async_task(
-    sandbox: Client, sandbox_clock: SandboxTestClock
-) -> None:
+async def test_a_prompted_remix_is_an_async_task(sandbox: Client, sandbox_clock: FakeClock) -> None:
     source = await first_canvas(sandbox)
     body = {"canvas_id": source["id"], "prompt": "Make it blue", "new_name": "Blue"}
 
@@ -381,7 +360,7 @@ async def test_remixing_a_canvas_of_another_account_is_404(sandbox: Client) -> N
 
 
 async def test_creating_a_brand_kit_is_an_extraction_task(
-    sandbox: Client, sandbox_clock: SandboxTestClock
+    sandbox: Client, sandbox_clock: FakeClock
 ) -> None:
     status, task = await call(sandbox, "POST", "/v1/brand-kits", {"url": "https://acme.example"})
     sandbox_clock.advance(10.0)
@@ -424,7 +403,7 @@ async def test_an_idempotency_key_replays_the_same_task_or_conflicts(sandbox: Cl
 
 
 async def test_the_concurrency_cap_answers_429_with_retry_after(
-    make_sandbox: ClientFactory, sandbox_clock: SandboxTestClock
+    make_sandbox: ClientFactory, sandbox_clock: FakeClock
 ) -> None:
     sandbox = await make_sandbox(max_active_tasks=2)
     source = await first_canvas(sandbox)
@@ -533,7 +512,7 @@ async def test_an_unknown_status_filter_is_400(sandbox: Client) -> None:
 
 
 async def test_tampered_foreign_and_expired_cursors_are_400(
-    sandbox: Client, sandbox_clock: SandboxTestClock
+    sandbox: Client, sandbox_clock: FakeClock
 ) -> None:
     _, page = await call(sandbox, "GET", "/v1/canvases?limit=2")
     cursor = page["next_cursor"]
@@ -645,7 +624,7 @@ async def test_prefer_wait_is_capped_and_malformed_preferences_are_ignored(
 
 
 async def test_prefer_wait_on_slow_cancel_returns_the_canceled_envelope(
-    sandbox: Client, sandbox_clock: SandboxTestClock
+    sandbox: Client, sandbox_clock: FakeClock
 ) -> None:
     task = await start_task(sandbox, "#slow-cancel deck")
     sandbox_clock.advance(3.0)
@@ -736,7 +715,7 @@ async def test_editing_an_unknown_canvas_is_404(sandbox: Client) -> None:
 
 
 async def test_a_follow_up_in_a_conversation_edits_the_same_canvas(
-    sandbox: Client, sandbox_clock: SandboxTestClock
+    sandbox: Client, sandbox_clock: FakeClock
 ) -> None:
     first = await start_task(sandbox)
     sandbox_clock.advance(10.0)
