@@ -5,7 +5,7 @@ import time
 from typing import Any
 
 import orjson
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from proxy.core.engine import VersionPlan, migrate_query, migrate_request, migrate_response
 from proxy.core.messages import ApiRequest, ApiResponse, Query
@@ -72,20 +72,23 @@ async def _upstream_request(
     request: web.Request, plan: VersionPlan, match: RouteMatch
 ) -> ApiRequest:
     context = request.app[MIGRATION_CONTEXT]
-    body = await _read_body(request)
+    body = await _read_body(request) if request.body_exists else b""
     steps = plan.requests.get(match.route)
     if steps and body.strip():
         document = _client_document(body)
         if isinstance(document, dict):
             body = dump_json(migrate_request(steps, document, context))
-    query: Query = tuple(request.rel_url.query.items())
+    url = request.rel_url
+    query: Query = tuple(url.query.items()) if url.raw_query_string else ()
     query_steps = plan.queries.get(match.route)
     if query_steps:
         query = migrate_query(query_steps, query, context)
     headers = upstream_request_headers(
         request.headers, request.app[SETTINGS].upstream.version, keep_length=False
     )
-    return ApiRequest(request.method, request.rel_url.raw_path, query, headers, body)
+    # Translated bodies are read whole and parsed: ask for them uncompressed.
+    headers[hdrs.ACCEPT_ENCODING] = "identity"
+    return ApiRequest(request.method, url.raw_path, query, headers, body)
 
 
 def _client_response(

@@ -2,7 +2,7 @@
 
 import asyncio
 import zlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Final
 
@@ -89,8 +89,8 @@ class Upstream:
         return url.with_query(query) if query else url
 
     async def send(self, request: ApiRequest) -> ApiResponse:
-        headers = CIMultiDict(request.headers)
-        headers[hdrs.ACCEPT_ENCODING] = "identity"
+        """A buffered exchange; the caller asks for `Accept-Encoding: identity` (see convert)."""
+        headers = request.headers
         with map_exceptions():
             async with self.session.request(
                 request.method,
@@ -101,9 +101,11 @@ class Upstream:
             ) as response:
                 self._on_answer()
                 body = await self._read_bounded(response)
-                headers = response.headers.copy()
-                headers.popall(hdrs.CONTENT_ENCODING, None)
-                return ApiResponse(response.status, headers, body)
+                answered: Mapping[str, str] = response.headers
+                if hdrs.CONTENT_ENCODING in answered:  # the body was decoded above
+                    answered = response.headers.copy()
+                    answered.popall(hdrs.CONTENT_ENCODING, None)
+                return ApiResponse(response.status, answered, body)
 
     async def _read_bounded(self, response: aiohttp.ClientResponse) -> bytes:
         declared = response.content_length
