@@ -16,7 +16,7 @@ from typing import Any, cast
 import pytest
 import yaml
 
-from proxy.config import Settings, parse_listen, settings_from
+from proxy.config import Settings, environment_overrides, parse_listen, settings_from
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -323,14 +323,12 @@ def test_the_gateway_service_routes_to_the_public_port_only() -> None:
     assert [p["targetPort"] for p in ports] in (["http"], [PUBLIC_PORT])
 
 
-def test_the_gateway_shares_state_through_its_redis() -> None:
-    gateway = _example("gateway")
-    env = {var["name"]: var.get("value") for var in gateway.container.get("env", [])}
-    assert env["MODA_PROXY__STATE__BACKEND"] == "redis"
-    redis_url = env["MODA_PROXY__STATE__REDIS_URL"]
-    services = {s["metadata"]["name"] for s in _of_kind(gateway.documents, "Service")}
-    assert re.fullmatch(r"redis://([a-z0-9-]+):6379/0", redis_url)
-    assert redis_url.split("/")[2].partition(":")[0] in services
+def test_the_containers_environment_loads_with_the_config_map(example: Example) -> None:
+    env = {var["name"]: var["value"] for var in example.container.get("env", []) if "value" in var}
+    config = example.config_text
+    settings = settings_from(yaml.safe_load(config), environment_overrides(env))
+    grace = example.pod.get("terminationGracePeriodSeconds", 30)
+    assert settings.server.drain_seconds + settings.server.shutdown_grace_seconds < grace
 
 
 def test_the_gateway_secret_holds_what_the_proxy_reads() -> None:
