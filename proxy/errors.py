@@ -81,3 +81,43 @@ class TranslationError(UpstreamContractError):
         )
         self.change = change
         self.cause = cause
+
+
+class SignatureRefused(ClientRequestError):
+    status = 401
+    type_ = "authentication"
+    code = "invalid_signature"
+
+
+class CallbackRefused(ProxyError):
+    status = 422
+    type_ = "unprocessable"
+    code = "validation_failed"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"callback_url {reason}.",
+            details={"fields": [{"field": "body.callback_url", "code": "invalid_url"}]},
+        )
+
+
+class RelayNotFound(ProxyError):
+    status = 404
+    type_ = "not_found"
+    code = "not_found"
+
+
+class DeliveryInProgress(ProxyError):
+    status = 409
+    type_ = "conflict"
+    code = "delivery_in_progress"
+
+
+class SigningSecretMissing(ProxyError):
+    status = 503
+    type_ = "upstream_error"
+    code = "signing_secret_missing"
+
+
+class DeliveryFailed(UpstreamError):
+    code = "webhook_delivery_failed"

@@ -4,6 +4,7 @@ import math
 from typing import Any, Final
 
 from proxy.core.payload import JSONObject, object_or_empty
+from proxy.core.prefer import TERMINAL_STATUSES
 from proxy.core.routes import Route
 
 START_TASK: Final = Route("POST", "/v1/tasks")
@@ -20,7 +21,6 @@ LIST_ORGANIZATIONS: Final = Route("GET", "/v1/organizations")
 LIST_EVENTS: Final = Route("GET", "/v1/events")
 
 # moda-api.md §2.5: the published enum, plus the transient `canceling` of a 202 cancel answer.
-TERMINAL_STATUSES: Final = frozenset({"succeeded", "failed", "canceled", "expired"})
 TASK_STATUSES: Final = TERMINAL_STATUSES | {"queued", "running", "canceling"}
 
 # The only words a 2026-04-12 client was ever sent (the G0 enum, which MCP still uses).

@@ -16,7 +16,7 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from proxy.core.routes import Route
-from proxy.errors import ProxyError
+from proxy.errors import CallbackRefused
 
 _SEPARATOR: Final = "."
 _LOCAL_NAMES: Final = frozenset({"localhost"})
@@ -72,18 +72,6 @@ class CallbackRelay:
     """On `route`, a client's `callback_url` is replaced by a relay URL on the proxy."""
 
     route: Route
-
-
-class CallbackRefused(ProxyError):
-    status = 422
-    type_ = "unprocessable"
-    code = "validation_failed"
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(
-            f"callback_url {reason}.",
-            details={"fields": [{"field": "body.callback_url", "code": "invalid_url"}]},
-        )
 
 
 def _is_private(host: str) -> bool:

@@ -8,15 +8,9 @@ import hashlib
 import hmac
 from typing import Final
 
-from proxy.errors import ClientRequestError
+from proxy.errors import SignatureRefused
 
 _SCHEME: Final = "v1="
-
-
-class SignatureRefused(ClientRequestError):
-    status = 401
-    type_ = "authentication"
-    code = "invalid_signature"
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:

@@ -18,34 +18,19 @@ from proxy.core.engine import VersionPlan, migrate_response
 from proxy.core.relay import InvalidToken, RelayTarget, unseal
 from proxy.core.signing import check_signature, sign
 from proxy.core.versioning import MigrationContext
-from proxy.errors import ClientRequestError, ProxyError, UpstreamError
+from proxy.errors import (
+    ClientRequestError,
+    DeliveryFailed,
+    DeliveryInProgress,
+    ProxyError,
+    RelayNotFound,
+    SigningSecretMissing,
+)
 from proxy.metrics import ComponentStats, InstrumentedCache
 from proxy.secrets import WebhookSecrets
 
 _log = logging.getLogger(__name__)
 _USER_AGENT: Final = "moda-compat-proxy webhook relay"
-
-
-class RelayNotFound(ProxyError):
-    status = 404
-    type_ = "not_found"
-    code = "not_found"
-
-
-class SigningSecretMissing(ProxyError):
-    status = 503
-    type_ = "upstream_error"
-    code = "signing_secret_missing"
-
-
-class DeliveryFailed(UpstreamError):
-    code = "webhook_delivery_failed"
-
-
-class DeliveryInProgress(ProxyError):
-    status = 409
-    type_ = "conflict"
-    code = "delivery_in_progress"
 
 
 def _event(body: bytes) -> dict[str, Any]:
@@ -145,12 +130,12 @@ class WebhookRelay:
         self, target: RelayTarget, secret: str, event: dict[str, Any]
     ) -> str:
         steps = self._plans[target.version].events.get(event["type"])
-        if steps is None and target.version != event.get("api_version"):
+        if steps is None:
             # A version with no such event never had it (exports, say): nothing to deliver.
             self._outcomes["ignored"] += 1
             return "ignored"
         context = dataclasses.replace(self._context, facts={"client_version": target.version})
-        translated = migrate_response(steps, event, context) if steps else event
+        translated = migrate_response(steps, event, context)
         await self._deliver(target.url, secret, orjson.dumps(translated))
         self._outcomes["delivered"] += 1
         return "delivered"

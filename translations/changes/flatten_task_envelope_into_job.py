@@ -6,11 +6,11 @@ succeeded. `retry_after_seconds` is rounded up and is null once the job is termi
 from typing import Final
 
 from proxy.core.payload import JSONObject, each_item, object_or_empty
+from proxy.core.prefer import TERMINAL_STATUSES
 from proxy.core.versioning import MigrationContext, VersionChange
 from translations.common import (
     LIST_TASKS,
     TASK_ROUTES,
-    TERMINAL_STATUSES,
     checked_status,
     credits_or_null,
     ms_to_whole_seconds,

@@ -3,13 +3,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from proxy.core.relay import (
-    CallbackRefused,
     InvalidToken,
     RelayTarget,
     check_callback_url,
     seal,
     unseal,
 )
+from proxy.errors import CallbackRefused
 
 KEY = b"relay-key"
 

@@ -1,6 +1,7 @@
 import pytest
 
-from proxy.core.signing import SignatureRefused, check_signature, sign, verify
+from proxy.core.signing import check_signature, sign, verify
+from proxy.errors import SignatureRefused
 
 BODY = b'{"id":"evt_1"}'
 
