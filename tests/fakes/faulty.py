@@ -1,6 +1,7 @@
 """Upstreams that misbehave on purpose, speaking raw TCP where HTTP itself must break."""
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import Awaitable, Callable
 
@@ -64,7 +65,11 @@ class RawUpstream:
         try:
             await self._behaviour(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
             writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
 
     async def start(self) -> str:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -83,3 +88,18 @@ def free_port_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+def drip(head: bytes, chunk: bytes, every: float, times: int) -> Behaviour:
+    """Sends the head at once, then one small chunk every `every` seconds."""
+
+    async def behave(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _read_request_head(reader)
+        writer.write(head)
+        for _ in range(times):
+            await asyncio.sleep(every)
+            writer.write(chunk)
+            await writer.drain()
+        writer.close()
+
+    return behave

@@ -108,6 +108,7 @@ async def _raw_exchange(port: int, request: bytes) -> bytes:
     await writer.drain()
     head = await reader.readuntil(b"\r\n\r\n")
     writer.close()
+    await writer.wait_closed()
     return head
 
 

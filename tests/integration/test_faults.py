@@ -1,0 +1,175 @@
+"""Harder upstream faults, client misbehaviour and isolation: prompt answers, nothing leaked."""
+
+import asyncio
+import json
+import logging
+
+import pytest
+from aiohttp import web
+from prometheus_client import generate_latest
+from pytest_aiohttp import AiohttpClient, AiohttpServer
+
+from proxy.app import create_app
+from proxy.keys import REGISTRY, WAIT_HUB
+from tests.factories import make_task
+from tests.fakes.clock import ManualClock
+from tests.fakes.faulty import RawUpstream, drip
+from tests.fakes.recording import RecordingUpstream, answer
+from tests.integration.conftest import LEGACY, ProxyFactory, make_settings
+
+DECLARED_BIG = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"
+)
+
+
+@pytest.fixture
+async def raw() -> asyncio.Queue[RawUpstream]:
+    return asyncio.Queue()
+
+
+async def _start(upstream: RawUpstream, started: list[RawUpstream]) -> str:
+    started.append(upstream)
+    return await upstream.start()
+
+
+@pytest.mark.parametrize("path", ["/v1/tasks/task_1", "/v1/credits"])
+async def test_a_body_that_stalls_midway_gives_504(start_proxy: ProxyFactory, path: str) -> None:
+    upstream = RawUpstream(drip(DECLARED_BIG, b" ", every=1.0, times=3))
+    try:
+        proxy = await start_proxy(await upstream.start(), upstream={"timeout_seconds": 0.3})
+        response = await proxy.get(path, headers=LEGACY)
+        assert response.status == 504
+        assert (await response.json())["error"]["code"] == "upstream_timeout"
+    finally:
+        await upstream.close()
+
+
+async def test_a_translated_body_dripping_past_the_timeout_gives_504(
+    start_proxy: ProxyFactory,
+) -> None:
+    upstream = RawUpstream(drip(DECLARED_BIG, b" ", every=0.1, times=30))
+    try:
+        proxy = await start_proxy(await upstream.start(), upstream={"timeout_seconds": 0.5})
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        response = await proxy.get("/v1/tasks/task_1", headers=LEGACY)
+        assert response.status == 504
+        assert loop.time() - started < 2
+    finally:
+        await upstream.close()
+
+
+async def test_an_enormous_body_on_a_translated_route_is_refused_and_streams_elsewhere(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+) -> None:
+    huge = json.dumps({**make_task(), "padding": "x" * (3 * 1024 * 1024)}).encode()
+    server = await aiohttp_server(RecordingUpstream(answer(200, huge)).app())
+    proxy = await start_proxy(str(server.make_url("")).rstrip("/"))
+    translated = await proxy.get("/v1/tasks/task_1", headers=LEGACY)
+    assert translated.status == 502
+    assert (await translated.json())["error"]["code"] == "upstream_invalid_response"
+    passed = await proxy.get("/v1/anything", headers=LEGACY)
+    assert await passed.read() == huge
+
+
+async def test_a_5xx_without_an_envelope_is_passed_through_as_it_was(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+) -> None:
+    server = await aiohttp_server(RecordingUpstream(answer(500, b"Internal Server Error")).app())
+    proxy = await start_proxy(str(server.make_url("")).rstrip("/"))
+    response = await proxy.get("/v1/tasks/task_1", headers=LEGACY)
+    assert (response.status, await response.read()) == (500, b"Internal Server Error")
+
+
+async def test_a_client_leaving_mid_body_leaves_the_proxy_serving(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+) -> None:
+    server = await aiohttp_server(
+        RecordingUpstream(answer(202, json.dumps(make_task()).encode())).app()
+    )
+    proxy = await start_proxy(str(server.make_url("")).rstrip("/"))
+    assert proxy.port is not None
+    _, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+    writer.write(b'POST /v1/tasks HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"prompt":')
+    await writer.drain()
+    writer.close()
+    await writer.wait_closed()
+    await asyncio.sleep(0.05)
+    response = await proxy.post("/v1/tasks", json={"prompt": "x"}, headers=LEGACY)
+    assert response.status == 202
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"Moda-Version": "v2026-04-12"}, 400),
+        ({"Moda-Version": "2026-04-12, 2026-05-01"}, 400),
+        ({"Prefer": "wait=;;;,,,=="}, 202),
+        ({"Content-Type": "text/plain"}, 202),
+    ],
+)
+async def test_malformed_headers_get_an_answer_never_a_crash(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory, headers: dict[str, str], status: int
+) -> None:
+    server = await aiohttp_server(
+        RecordingUpstream(answer(202, json.dumps(make_task()).encode())).app()
+    )
+    proxy = await start_proxy(str(server.make_url("")).rstrip("/"))
+    response = await proxy.post("/v1/tasks", data=b'{"prompt": "x"}', headers={**LEGACY, **headers})
+    assert response.status == status
+
+
+async def test_two_credentials_waiting_on_one_task_id_never_share_a_poll_loop(
+    aiohttp_server: AiohttpServer, aiohttp_client: AiohttpClient
+) -> None:
+    async def running(request: web.Request, body: bytes) -> web.StreamResponse:
+        return web.json_response(make_task(status="running", retry_after_ms=60_000))
+
+    server = await aiohttp_server(RecordingUpstream(running).app())
+    settings = make_settings(str(server.make_url("")).rstrip("/"))
+    clock = ManualClock()  # nothing moves it: the waits stay held until cancelled
+    proxy = await aiohttp_client(create_app(settings, clock=clock))
+    hub = proxy.app[WAIT_HUB]
+    waits = [
+        asyncio.ensure_future(
+            proxy.get(
+                "/v1/tasks/task_1",
+                headers={**LEGACY, "Authorization": f"Bearer {key}", "Prefer": "wait=1"},
+            )
+        )
+        for key in ("moda_live_a", "moda_live_b")
+    ]
+    for _ in range(50):
+        await asyncio.sleep(0.01)
+        if hub.watched_tasks == 2:
+            break
+    assert hub.watched_tasks == 2
+    for wait in waits:
+        wait.cancel()
+
+
+async def test_no_credential_or_secret_reaches_logs_metrics_or_error_bodies(
+    start_proxy: ProxyFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    proxy = await start_proxy()
+    secret_headers = {**LEGACY, "Authorization": "Bearer moda_live_topsecret"}
+    with caplog.at_level(logging.DEBUG):
+        bodies = [
+            await (
+                await proxy.get("/v1/tasks/task_00000000000000000000000000", headers=secret_headers)
+            ).text(),
+            await (await proxy.get("/v1/canvases?offset=-1", headers=secret_headers)).text(),
+            await (
+                await proxy.post("/-/webhooks/relay/forged", data=b"{}", headers=secret_headers)
+            ).text(),
+            await (
+                await proxy.get("/v1/x", headers={**secret_headers, "Moda-Version": "bad"})
+            ).text(),
+        ]
+    metrics = generate_latest(proxy.app[REGISTRY]).decode()
+    logs = "\n".join(
+        record.getMessage() + str(getattr(record, "access", "")) for record in caplog.records
+    )
+    for text in (*bodies, metrics, logs):
+        assert "topsecret" not in text
+        assert "whsec_" not in text
