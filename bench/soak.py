@@ -26,7 +26,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,9 +59,7 @@ class Tally:
     faults: Counter[str] = field(default_factory=Counter)
 
 
-def _faulty(
-    rate: float, tally: Tally
-) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def _faulty(rate: float, tally: Tally) -> Middleware:
     @web.middleware
     async def inject(request: web.Request, handler: Handler) -> web.StreamResponse:
         roll = random.random()
