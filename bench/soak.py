@@ -31,7 +31,7 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
 from proxy.clock import SystemClock
 from proxy.core.signing import verify
