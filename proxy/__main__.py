@@ -23,6 +23,7 @@ from proxy.sandbox import create_sandbox_app
 _log = logging.getLogger("proxy")
 _DEFAULT_CONFIG: Final = Path("config.yaml")
 EXIT_BAD_CONFIG: Final = 2
+_PARSER_LIMIT: Final = 64 * 1024
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,7 +70,15 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 async def _start(app: web.Application, listen: str, grace: float) -> web.AppRunner:
     # Cancelling the handler of a client that went away releases what it held (a wait, a stream).
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=grace, handler_cancellation=True)
+    runner = web.AppRunner(
+        app,
+        access_log=None,
+        shutdown_timeout=grace,
+        handler_cancellation=True,
+        # Room above server.max_header_bytes, so oversized headers get Moda's envelope (431).
+        max_field_size=_PARSER_LIMIT,
+        max_line_size=_PARSER_LIMIT,
+    )
     await runner.setup()
     host, port = parse_listen(listen)
     await web.TCPSite(runner, host, port).start()

@@ -85,6 +85,12 @@ class ServerSettings(_Section):
     shutdown_grace_seconds: PositiveFloat = Field(
         10.0, description="Time in-flight requests get to finish on SIGTERM."
     )
+    max_header_bytes: PositiveInt = Field(
+        16 * 1024, le=60 * 1024, description="Largest total of request header bytes; else 431."
+    )
+    client_body_timeout_seconds: PositiveFloat = Field(
+        30.0, description="Time a client gets to send a body the proxy translates; else 408."
+    )
     drain_seconds: NonNegativeFloat = Field(
         0.0, description="On SIGTERM, time readiness reports false before the listener closes."
     )

@@ -1,14 +1,23 @@
 """The errors the proxy makes itself, each rendered in Moda's own error envelope.
 
-ProxyError                   status, type, code, message, details
-├── ClientRequestError       400 invalid_request: the client's request cannot be translated
-│   ├── UnsupportedVersion   400 unsupported_version (details: requested, supported)
-│   └── RequestTooLarge      413 request_too_large
-├── ForbiddenTarget          405 method_not_allowed: CONNECT, or a target naming another host
-└── UpstreamError            upstream_error: the upstream could not give a usable answer
-    ├── UpstreamUnavailable  502: refused, reset, or cut the body short
-    ├── UpstreamTimeout      504: slower than the configured timeout
-    └── UpstreamContractError 502: a body that is not the JSON a translation relies on
+ProxyError                    status, type, code, message, details
+├── ClientRequestError        400 invalid_request: the client's request cannot be served
+│   ├── UnsupportedVersion    400 unsupported_version (details: requested, supported)
+│   ├── RequestTooLarge       413 request_too_large
+│   ├── HeadersTooLarge       431 request_header_fields_too_large
+│   ├── ClientTooSlow         408 request_timeout: a body that did not arrive in time
+│   ├── ForbiddenTarget       405 method_not_allowed: CONNECT, or a non-path target
+│   └── SignatureRefused      401 invalid_signature: a webhook not signed freshly by Moda
+├── CallbackRefused           422 validation_failed: a callback_url Moda would refuse
+├── RelayNotFound             404 not_found: a relay token the proxy did not seal
+├── DeliveryInProgress        409 delivery_in_progress: the same event is being delivered
+├── SigningSecretMissing      503 signing_secret_missing: no secret for that API key
+└── UpstreamError             upstream_error: no usable answer from an upstream
+    ├── UpstreamUnavailable   502: refused, reset, or cut the body short
+    ├── UpstreamTimeout       504: slower than the configured timeout
+    ├── UpstreamContractError 502: a body that is not the JSON a translation relies on
+    │   └── TranslationError  502: a named change could not rewrite it
+    └── DeliveryFailed        502: a client's webhook endpoint refused or did not answer
 """
 
 from typing import Any, ClassVar
@@ -45,6 +54,16 @@ class UnsupportedVersion(ClientRequestError):
 class RequestTooLarge(ClientRequestError):
     status = 413
     code = "request_too_large"
+
+
+class HeadersTooLarge(ClientRequestError):
+    status = 431
+    code = "request_header_fields_too_large"
+
+
+class ClientTooSlow(ClientRequestError):
+    status = 408
+    code = "request_timeout"
 
 
 class ForbiddenTarget(ClientRequestError):

@@ -1,9 +1,10 @@
 """Which request targets the proxy may forward, decided from the raw path alone. Pure."""
 
+from collections.abc import Iterable
 from typing import Final
 from urllib.parse import unquote
 
-from proxy.errors import ClientRequestError, ForbiddenTarget
+from proxy.errors import ClientRequestError, ForbiddenTarget, HeadersTooLarge
 
 _DOT_SEGMENTS: Final = frozenset({".", ".."})
 
@@ -22,4 +23,12 @@ def check_target(method: str, raw_path: str) -> None:
     if any(unquote(segment) in _DOT_SEGMENTS for segment in raw_path.split("/")):
         raise ClientRequestError(
             "Paths may not contain '.' or '..' segments.", details={"path": raw_path}
+        )
+
+
+def check_header_size(raw_headers: Iterable[tuple[bytes, bytes]], limit: int) -> None:
+    total = sum(len(name) + len(value) + 4 for name, value in raw_headers)  # ": " and CRLF
+    if total > limit:
+        raise HeadersTooLarge(
+            f"The request headers are larger than {limit} bytes.", details={"max_bytes": limit}
         )

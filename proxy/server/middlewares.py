@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from proxy.core.envelope import error_body
-from proxy.core.targets import check_target
+from proxy.core.targets import check_header_size, check_target
 from proxy.errors import ProxyError, TranslationError, UnsupportedVersion
 from proxy.keys import FAILED_CHANGE, REQUEST_ID, SERVED_VERSION, SETTINGS, UNSUPPORTED_VERSION
 from proxy.server.convert import MODA_VERSION
@@ -89,6 +89,7 @@ async def envelope_errors(request: web.Request, handler: Handler) -> web.StreamR
     try:
         # Here rather than in the route: a CONNECT target never matches any route at all.
         check_target(request.method, request.rel_url.raw_path)
+        check_header_size(request.raw_headers, request.app[SETTINGS].server.max_header_bytes)
         return await handler(request)
     except ProxyError as exc:
         if isinstance(exc, TranslationError):

@@ -1,5 +1,6 @@
 """Routes a change applies to: buffer, migrate the request, send, migrate the response."""
 
+import asyncio
 import dataclasses
 import time
 from typing import Any
@@ -10,7 +11,12 @@ from aiohttp import hdrs, web
 from proxy.core.engine import VersionPlan, migrate_query, migrate_request, migrate_response
 from proxy.core.messages import ApiRequest, ApiResponse, Query
 from proxy.core.routes import RouteMatch
-from proxy.errors import ClientRequestError, RequestTooLarge, UpstreamContractError
+from proxy.errors import (
+    ClientRequestError,
+    ClientTooSlow,
+    RequestTooLarge,
+    UpstreamContractError,
+)
 from proxy.keys import (
     CHANGES_APPLIED,
     EMULATORS,
@@ -32,8 +38,12 @@ def dump_json(document: Any) -> bytes:
 
 
 async def _read_body(request: web.Request) -> bytes:
+    timeout = request.app[SETTINGS].server.client_body_timeout_seconds
     try:
-        return await request.read()
+        async with asyncio.timeout(timeout):
+            return await request.read()
+    except TimeoutError as exc:
+        raise ClientTooSlow(f"The request body did not arrive within {timeout:g} s.") from exc
     except web.HTTPRequestEntityTooLarge as exc:
         limit = request.app[SETTINGS].server.max_translated_body_bytes
         raise RequestTooLarge(

@@ -173,3 +173,33 @@ async def test_no_credential_or_secret_reaches_logs_metrics_or_error_bodies(
     for text in (*bodies, metrics, logs):
         assert "topsecret" not in text
         assert "whsec_" not in text
+
+
+async def test_oversized_headers_get_a_431_in_the_envelope(start_proxy: ProxyFactory) -> None:
+    proxy = await start_proxy()
+    bulky = {f"X-Bulk-{n}": "b" * 7000 for n in range(3)}  # each field within HTTP's own limits
+    response = await proxy.get("/v1/credits", headers={**LEGACY, **bulky})
+    assert response.status == 431
+    assert (await response.json())["error"]["code"] == "request_header_fields_too_large"
+
+
+async def test_a_body_sent_too_slowly_gets_a_408_in_the_envelope(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+) -> None:
+    upstream = RecordingUpstream(answer(202, json.dumps(make_task()).encode()))
+    server = await aiohttp_server(upstream.app())
+    proxy = await start_proxy(
+        str(server.make_url("")).rstrip("/"), server={"client_body_timeout_seconds": 0.3}
+    )
+    assert proxy.port is not None
+    reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+    writer.write(
+        b"POST /v1/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer moda_live_x\r\n"
+        b'Content-Type: application/json\r\nContent-Length: 40\r\n\r\n{"prompt":'
+    )
+    await writer.drain()
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
+    writer.close()
+    await writer.wait_closed()
+    assert head.startswith(b"HTTP/1.1 408")
+    assert upstream.calls == []
