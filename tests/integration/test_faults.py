@@ -203,3 +203,42 @@ async def test_a_body_sent_too_slowly_gets_a_408_in_the_envelope(
     await writer.wait_closed()
     assert head.startswith(b"HTTP/1.1 408")
     assert upstream.calls == []
+
+
+@pytest.mark.parametrize(
+    "framing",
+    [
+        b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        b"Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+    ],
+    ids=["length-and-chunked", "two-lengths"],
+)
+async def test_smuggling_shapes_are_refused_and_never_forwarded(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory, framing: bytes
+) -> None:
+    upstream = RecordingUpstream(answer())
+    server = await aiohttp_server(upstream.app())
+    proxy = await start_proxy(str(server.make_url("")).rstrip("/"))
+    assert proxy.port is not None
+    reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+    writer.write(b"POST /v1/uploads HTTP/1.1\r\nHost: x\r\n" + framing)
+    await writer.drain()
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
+    writer.close()
+    await writer.wait_closed()
+    assert head.split(b" ", 2)[1] == b"400"
+    assert upstream.calls == []
+
+
+@pytest.mark.parametrize(
+    "page",
+    [{"data": {"id": 1}}, {"data": [], "next_cursor": 7}, {"items": []}, ["not", "a", "page"]],
+)
+async def test_a_list_page_of_the_wrong_shape_gives_502(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory, page: object
+) -> None:
+    server = await aiohttp_server(RecordingUpstream(answer(200, json.dumps(page).encode())).app())
+    proxy = await start_proxy(str(server.make_url("")).rstrip("/"))
+    response = await proxy.get("/v1/canvases", headers=LEGACY)
+    assert response.status == 502
+    assert (await response.json())["error"]["code"] == "upstream_invalid_response"
