@@ -5,6 +5,7 @@ Moda's own retries (1 s, 5 s, 30 s) carry an event through any outage of the cli
 """
 
 import dataclasses
+import hashlib
 import logging
 from typing import Any, Final
 
@@ -31,6 +32,11 @@ from proxy.secrets import WebhookSecrets
 
 _log = logging.getLogger(__name__)
 _USER_AGENT: Final = "moda-compat-proxy webhook relay"
+_CLOCK_SKEW_SECONDS: Final = 60.0
+
+
+def _delivery_key(fingerprint: str | None, event_id: str) -> bytes:
+    return hashlib.blake2b(f"{fingerprint}:{event_id}".encode(), digest_size=16).digest()
 
 
 def _event(body: bytes) -> dict[str, Any]:
@@ -57,13 +63,14 @@ class WebhookRelay:
     ) -> None:
         self._settings, self._secrets, self._plans = settings, secrets, plans
         self._context, self._clock = context, clock
-        # A replay must carry a fresh signature, so ids need remembering only that long.
-        replay_window = 2 * settings.timestamp_tolerance_seconds
-        self._delivered: InstrumentedCache[tuple[str | None, str], bool] = InstrumentedCache(
+        # A replay must carry a signature still inside the tolerance, so an id needs keeping only
+        # that long (plus clock skew); the key is a 16-byte digest to keep each entry small.
+        replay_window = settings.timestamp_tolerance_seconds + _CLOCK_SKEW_SECONDS
+        self._delivered: InstrumentedCache[bytes, bool] = InstrumentedCache(
             settings.remembered_deliveries, replay_window, timer=clock.now
         )
         stats.caches["webhook_deliveries"] = self._delivered.stats
-        self._in_flight: set[tuple[str | None, str]] = set()
+        self._in_flight: set[bytes] = set()
         self._session: aiohttp.ClientSession | None = None
         self._outcomes = stats.webhook_relays
 
@@ -111,7 +118,7 @@ class WebhookRelay:
             tolerance_seconds=self._settings.timestamp_tolerance_seconds,
         )
         event = _event(body)
-        key = (target.fingerprint, event["id"])
+        key = _delivery_key(target.fingerprint, event["id"])
         if self._delivered.lookup(key):
             self._outcomes["duplicate"] += 1
             return web.json_response({"status": "duplicate"})
