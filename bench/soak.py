@@ -292,8 +292,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--fault-rate", type=float, default=0.03)
     args = parser.parse_args()
-    # Injected cuts make the sandbox's own server log tracebacks; they are expected here.
-    logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
+    # Injected cuts make the sandbox and its server log tracebacks; they are expected here.
+    for name in ("aiohttp.server", "proxy.sandbox"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     asyncio.run(_soak(args.minutes, args.clients, args.fault_rate))
 
 
