@@ -29,6 +29,7 @@ from proxy.clock import SystemClock
 from proxy.config import settings_from
 from proxy.core.pagination import Checkpoints, ListState
 from proxy.sandbox import SANDBOX_STATE, SandboxSettings, create_sandbox_app
+from proxy.secrets import WebhookSecrets
 
 LIST_PATH = "/v1/canvases"
 SEEDED = 45  # the sandbox seeds this many canvases per account before --items are added
@@ -101,12 +102,14 @@ async def _measure(items: int) -> dict[str, float]:
     for token in tokens:
         sandbox_app[SANDBOX_STATE].account(token).add_canvases(items - SEEDED)
     sandbox, sandbox_url = await _serve(sandbox_app)
+    secrets = WebhookSecrets(relay_key=b"bench-relay-key")
     counted, counted_url = await _serve(
-        create_app(settings_from({"upstream": {"url": sandbox_url}}))
+        create_app(settings_from({"upstream": {"url": sandbox_url}}), secrets=secrets)
     )
     uncounted, uncounted_url = await _serve(
         create_app(
-            settings_from({"upstream": {"url": sandbox_url}, "pagination": {"count_max_pages": 0}})
+            settings_from({"upstream": {"url": sandbox_url}, "pagination": {"count_max_pages": 0}}),
+            secrets=secrets,
         )
     )
     try:
