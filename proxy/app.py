@@ -14,6 +14,7 @@ from proxy.core.relay import CallbackRelay
 from proxy.core.teams import TeamIdLookup
 from proxy.core.versioning import MigrationContext, VersionBundle
 from proxy.keys import (
+    ACCESS_LOG,
     BUNDLE,
     CLIENT_NAMES,
     COMPONENT_STATS,
@@ -38,6 +39,7 @@ from proxy.metrics import (
 )
 from proxy.sandbox import create_sandbox_app
 from proxy.secrets import WebhookSecrets, load_webhook_secrets
+from proxy.server.access import AccessLog
 from proxy.server.callbacks import RELAY_PATH, CallbackRelayer
 from proxy.server.emulators import Emulators
 from proxy.server.handler import proxy_request, relay_webhook
@@ -156,6 +158,10 @@ def _observability(app: web.Application, registry: CollectorRegistry) -> Compone
     return stats
 
 
+async def _close_access_log(app: web.Application) -> None:
+    app[ACCESS_LOG].close()
+
+
 async def _release_waiters(app: web.Application) -> None:
     app[WAIT_HUB].release_all()
 
@@ -167,6 +173,7 @@ def create_app(
     clock: Clock | None = None,
     secrets: WebhookSecrets | None = None,
     registry: CollectorRegistry | None = None,
+    access_log: AccessLog | None = None,
 ) -> web.Application:
     _check_versions(settings, bundle)
     clock = clock or SystemClock()
@@ -181,6 +188,8 @@ def create_app(
     app[MIGRATION_CONTEXT] = MigrationContext(status_words=status_words)
     stats = _observability(app, registry or CollectorRegistry())
     app[READINESS] = Readiness(settings.admin.ready_window_seconds)
+    app[ACCESS_LOG] = access_log or AccessLog()
+    app.on_cleanup.append(_close_access_log)
     app[UPSTREAM] = Upstream(
         timeout_seconds=settings.upstream.timeout_seconds,
         connect_timeout_seconds=settings.upstream.connect_timeout_seconds,

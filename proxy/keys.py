@@ -9,6 +9,7 @@ from proxy.config import Settings
 from proxy.core.engine import VersionPlan
 from proxy.core.versioning import MigrationContext, VersionBundle
 from proxy.metrics import ClientNames, ComponentStats, RequestMetrics
+from proxy.server.access import AccessLog
 from proxy.server.emulators import Emulators
 from proxy.server.prefer import WaitHub
 from proxy.server.readiness import Readiness
@@ -32,6 +33,7 @@ CLIENT_NAMES: Final = web.AppKey("client_names", ClientNames)
 SUNSET_HEADERS: Final = web.AppKey("sunset_headers", SunsetHeaders)
 READINESS: Final = web.AppKey("readiness", Readiness)
 PROXY_APP: Final = web.AppKey("proxy_app", web.Application)
+ACCESS_LOG: Final = web.AppKey("access_log", AccessLog)
 
 REQUEST_ID: Final = web.RequestKey("request_id", str)
 SERVED_VERSION: Final = web.RequestKey("served_version", str)

@@ -19,11 +19,7 @@ class JsonLines(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
         }
-        access = getattr(record, "access", None)
-        if isinstance(access, dict):
-            line.update(access)
-        else:
-            line["message"] = record.getMessage()
+        line["message"] = record.getMessage()
         if record.exc_info:
             line["error"] = self.formatException(record.exc_info)
         return orjson.dumps(line).decode()

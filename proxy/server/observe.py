@@ -1,7 +1,6 @@
 """What the proxy tells operators about each request: metrics, one JSON access-log line, and the
 sunset headers legacy clients see."""
 
-import logging
 import time
 from collections.abc import Mapping
 from typing import Final
@@ -11,6 +10,7 @@ from aiohttp.typedefs import Handler
 
 from proxy.core.credentials import credential_fingerprint
 from proxy.keys import (
+    ACCESS_LOG,
     CHANGES_APPLIED,
     CLIENT_NAMES,
     FAILED_CHANGE,
@@ -27,7 +27,6 @@ from proxy.metrics import UNMATCHED
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
 from proxy.server.middlewares import request_id
 
-ACCESS_LOG: Final = logging.getLogger("proxy.access")
 _NO_VERSION: Final = "none"
 
 
@@ -83,9 +82,7 @@ def _record(
         client = app[CLIENT_NAMES].name(credential_fingerprint(headers.get("Authorization")))
         metrics.legacy_requests.labels(client).inc()
     if app[SETTINGS].logging.access_log:
-        ACCESS_LOG.info(
-            "access", extra={"access": _access_line(request, response, route, version, seconds)}
-        )
+        app[ACCESS_LOG].write(_access_line(request, response, route, version, seconds))
 
 
 @web.middleware

@@ -10,6 +10,7 @@ from pytest_aiohttp import AiohttpClient
 
 from proxy.app import create_app
 from proxy.config import Settings, settings_from
+from proxy.server.access import AccessLog
 from tests.fakes.clock import FakeClock
 
 TOKEN = "moda_live_integration"
@@ -36,9 +37,18 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def start_proxy(aiohttp_client: AiohttpClient, clock: FakeClock) -> ProxyFactory:
+def access_lines() -> list[bytes]:
+    """Every access-log line the proxies of one test wrote."""
+    return []
+
+
+@pytest.fixture
+def start_proxy(
+    aiohttp_client: AiohttpClient, clock: FakeClock, access_lines: list[bytes]
+) -> ProxyFactory:
     async def start(upstream_url: str = "sandbox", **sections: dict[str, Any]) -> ProxyClient:
-        app = create_app(make_settings(upstream_url, **sections), clock=clock)
+        settings = make_settings(upstream_url, **sections)
+        app = create_app(settings, clock=clock, access_log=AccessLog(access_lines.append))
         return await aiohttp_client(app)
 
     return start
