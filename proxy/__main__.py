@@ -15,10 +15,11 @@ from aiohttp import web
 
 from proxy.app import create_admin_app, create_app
 from proxy.clock import SystemClock
-from proxy.config import ConfigError, Settings, load_settings, parse_listen
+from proxy.config import ConfigError, ServerSettings, Settings, load_settings, parse_listen
 from proxy.keys import READINESS
 from proxy.logs import configure_logging
 from proxy.sandbox import create_sandbox_app
+from proxy.server.listener import Listener
 
 _log = logging.getLogger("proxy")
 _DEFAULT_CONFIG: Final = Path("config.yaml")
@@ -68,26 +69,22 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(path, _overrides(args), os.environ)
 
 
-async def _start(app: web.Application, listen: str, grace: float) -> web.AppRunner:
+async def _start(app: web.Application, listen: str, server: ServerSettings) -> Listener:
     # Cancelling the handler of a client that went away releases what it held (a wait, a stream).
     runner = web.AppRunner(
         app,
         access_log=None,
-        shutdown_timeout=grace,
+        shutdown_timeout=server.shutdown_grace_seconds,
+        keepalive_timeout=server.keepalive_timeout_seconds,
         handler_cancellation=True,
         # Room above server.max_header_bytes, so oversized headers get Moda's envelope (431).
         max_field_size=_PARSER_LIMIT,
         max_line_size=_PARSER_LIMIT,
     )
-    await runner.setup()
     host, port = parse_listen(listen)
-    await web.TCPSite(runner, host, port).start()
-    return runner
-
-
-def _url(runner: web.AppRunner) -> str:
-    host, port = runner.addresses[0][:2]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    listener = Listener(runner, host, port, server.header_timeout_seconds)
+    await listener.start()
+    return listener
 
 
 async def _wait_for_signal() -> None:
@@ -99,14 +96,13 @@ async def _wait_for_signal() -> None:
 
 
 async def _serve(settings: Settings, app: web.Application) -> None:
-    grace = settings.server.shutdown_grace_seconds
-    proxy = await _start(app, settings.server.listen, grace)
-    admin = await _start(create_admin_app(app), settings.admin.listen, grace)
+    proxy = await _start(app, settings.server.listen, settings.server)
+    admin = await _start(create_admin_app(app), settings.admin.listen, settings.server)
     _log.info(
         "moda-compat-proxy listening on %s (admin on %s); upstream %s; clients without "
         "Moda-Version are served %s",
-        _url(proxy),
-        _url(admin),
+        proxy.url,
+        admin.url,
         settings.upstream.url,
         settings.versions.default,
     )
@@ -119,18 +115,20 @@ async def _serve(settings: Settings, app: web.Application) -> None:
         )
         await asyncio.sleep(settings.server.drain_seconds)
     finally:
-        await proxy.cleanup()
-        await admin.cleanup()
+        await proxy.close()
+        await admin.close()
     _log.info("stopped")
 
 
 async def _serve_sandbox(settings: Settings, listen: str) -> None:
-    sandbox = await _start(create_sandbox_app(settings.sandbox, SystemClock()), listen, 1.0)
-    _log.info("sandbox Moda API (2026-05-01) listening on %s", _url(sandbox))
+    sandbox = await _start(
+        create_sandbox_app(settings.sandbox, SystemClock()), listen, settings.server
+    )
+    _log.info("sandbox Moda API (2026-05-01) listening on %s", sandbox.url)
     try:
         await _wait_for_signal()
     finally:
-        await sandbox.cleanup()
+        await sandbox.close()
 
 
 def _run_sandbox(argv: Sequence[str]) -> int:

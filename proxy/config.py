@@ -91,6 +91,12 @@ class ServerSettings(_Section):
     client_body_timeout_seconds: PositiveFloat = Field(
         30.0, description="Time a client gets to send a body the proxy translates; else 408."
     )
+    header_timeout_seconds: PositiveFloat = Field(
+        10.0, description="Time a new connection gets to send its first request head; else closed."
+    )
+    keepalive_timeout_seconds: PositiveFloat = Field(
+        15.0, description="Idle time after which a kept-alive client connection is closed."
+    )
     drain_seconds: NonNegativeFloat = Field(
         0.0, description="On SIGTERM, time readiness reports false before the listener closes."
     )

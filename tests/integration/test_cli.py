@@ -180,3 +180,19 @@ async def test_sigterm_under_load_fails_no_request(tmp_path: Path) -> None:
         assert len(statuses) > 20
         assert set(statuses) == {200}
         assert await proxy.exit_code() == 0
+
+
+async def test_a_client_trickling_its_first_request_head_is_cut_off(tmp_path: Path) -> None:
+    config = "server:\n  header_timeout_seconds: 0.5\n"
+    async with running_proxy(tmp_path, config) as proxy, aiohttp.ClientSession() as session:
+        port = int(proxy.url.rsplit(":", 1)[1])
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        writer.write(b"GET /v1/credits HTTP/1.1\r\nHost: x\r\n")
+        await writer.drain()
+        assert await asyncio.wait_for(reader.read(), timeout=5) == b""  # closed, nothing sent
+        assert 0.4 < loop.time() - started < 3
+        writer.close()
+        response = await session.get(f"{proxy.url}/v1/credits", headers=AUTH)
+        assert response.status == 200
