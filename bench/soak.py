@@ -6,9 +6,10 @@ Run from the project root:
 
 It starts, on loopback only: the sandbox Moda API in this process, with faults injected at random
 (a 503, a hang past the proxy's timeout, a connection cut); a legacy webhook receiver that verifies
-signatures and sometimes fails; and the proxy as its own process (`python -m proxy`). Clients then
-create tasks (half with a `callback_url`), read them, wait on them with `Prefer: wait`, page through
-lists and read as `2026-05-01` clients, for `--minutes`. At the end it reports requests served,
+signatures and refuses one event in ten once, so Moda's retries must bring it again; and the proxy
+as its own process (`python -m proxy`). Clients then create tasks (half with a `callback_url`),
+read them, wait on them with `Prefer: wait`, page through lists and read as `2026-05-01` clients,
+for `--minutes`. At the end it reports requests served,
 answers by kind, p50/p99 latency, webhook deliveries lost or duplicated (target 0), and the proxy's
 memory after warm-up and at the end (target: at most 10% growth).
 """
@@ -57,6 +58,7 @@ class Tally:
     events: Counter[str] = field(default_factory=Counter)  # event id -> deliveries
     jobs_with_event: Counter[str] = field(default_factory=Counter)  # job id -> terminal events
     faults: Counter[str] = field(default_factory=Counter)
+    refused_once: set[str] = field(default_factory=set)
 
 
 def _faulty(rate: float, tally: Tally) -> Middleware:
@@ -86,9 +88,11 @@ def _receiver(tally: Tally) -> web.Application:
         if not verify(SECRET, timestamp, body, request.headers.get("X-Webhook-Signature", "")):
             tally.answers["webhook bad signature"] += 1
             return web.Response(status=401)
-        if random.random() < 0.05:
-            return web.Response(status=500)
         event = json.loads(body)
+        # One event in ten is refused once: Moda's retries, through the relay, must still bring it.
+        if event["id"] not in tally.refused_once and random.random() < 0.1:
+            tally.refused_once.add(event["id"])
+            return web.Response(status=500)
         tally.events[event["id"]] += 1
         if event["type"] in TERMINAL_EVENTS:
             tally.jobs_with_event[event["data"]["job_id"]] += 1
@@ -274,7 +278,8 @@ def _report(tally: Tally, minutes: float, rss_start: int, rss_end: int) -> None:
         print(f"  {kind:<32} {count}")
     print(f"latency p50 {p50:.1f} ms, p99 {p99:.1f} ms (waits included)")
     print(
-        f"webhooks: {len(expected)} tasks with a callback, {sum(tally.events.values())} deliveries"
+        f"webhooks: {len(expected)} tasks with a callback, {sum(tally.events.values())} deliveries,"
+        f" {len(tally.refused_once)} refused once by the receiver and retried"
     )
     print(f"  lost {len(lost)} (target 0)   {'PASS' if not lost else 'FAIL'}")
     print(f"  duplicated {len(duplicated)} (target 0)   {'PASS' if not duplicated else 'FAIL'}")
