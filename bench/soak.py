@@ -16,6 +16,7 @@ memory after warm-up and at the end (target: at most 10% growth).
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -152,12 +153,11 @@ async def _start_proxy(sandbox_url: str, workdir: Path) -> tuple[asyncio.subproc
     url = f"http://127.0.0.1:{port}"
     async with aiohttp.ClientSession() as session:
         for _ in range(200):
-            try:
+            # Refused until the proxy listens: keep asking.
+            with contextlib.suppress(aiohttp.ClientError):
                 async with session.get(f"http://127.0.0.1:{admin}/-/healthz") as response:
                     if response.status == 200:
                         return process, url
-            except aiohttp.ClientError:
-                pass
             await asyncio.sleep(0.1)
     raise RuntimeError("the proxy did not start")
 

@@ -1,5 +1,7 @@
 """Path ids: Moda accepts a prefixed id or a bare UUID in the path (moda-api.md §5)."""
 
+import contextlib
+
 from aiohttp import web
 
 from proxy.core.ids import (
@@ -20,10 +22,9 @@ def normalize_id(raw: str, prefix: str, field: str) -> str:
     if is_bare_uuid(raw):
         return prefixed_from_uuid(prefix, raw)
     if is_prefixed_id(raw, prefix):
-        try:
+        # A 26-character body can still hold more than 128 bits: that id is malformed too.
+        with contextlib.suppress(ValueError):
             return prefixed_from_uuid(prefix, str(uuid_from_prefixed(raw)))
-        except ValueError:
-            pass
     raise invalid_request(
         f"{raw!r} is not a valid {prefix}_ id or UUID.",
         code="invalid_id_format",

@@ -63,9 +63,9 @@ class RawUpstream:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
         try:
-            await self._behaviour(reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
+            # The proxy may hang up first (a timeout, a refused body): that is the point.
+            with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+                await self._behaviour(reader, writer)
         finally:
             writer.close()
             with contextlib.suppress(ConnectionError):
