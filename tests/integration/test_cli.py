@@ -196,3 +196,36 @@ async def test_a_client_trickling_its_first_request_head_is_cut_off(tmp_path: Pa
         writer.close()
         response = await session.get(f"{proxy.url}/v1/credits", headers=AUTH)
         assert response.status == 200
+
+
+async def test_the_sandbox_runs_alone_for_any_client() -> None:
+    port = _free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "proxy",
+        "sandbox",
+        "--listen",
+        f"127.0.0.1:{port}",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stderr is not None
+        line = await asyncio.wait_for(process.stderr.readline(), timeout=20)
+        assert f"listening on http://127.0.0.1:{port}" in line.decode()
+        async with aiohttp.ClientSession() as session:
+            response = await session.get(f"http://127.0.0.1:{port}/v1/credits", headers=AUTH)
+            assert (response.status, response.headers["Moda-Version"]) == (200, "2026-05-01")
+            sunset = await session.get(
+                f"http://127.0.0.1:{port}/v1/credits",
+                headers={**AUTH, "Moda-Version": "2026-04-12"},
+            )
+            assert (await sunset.json())["error"]["code"] == "unsupported_version"
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), timeout=15) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
