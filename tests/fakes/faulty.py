@@ -103,3 +103,14 @@ def drip(head: bytes, chunk: bytes, every: float, times: int) -> Behaviour:
         writer.close()
 
     return behave
+
+
+def cut_short_after(head: bytes, sent: bytes) -> Behaviour:
+    """Sends a head promising more than `sent`, then `sent`, then closes."""
+
+    async def behave(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _read_request_head(reader)
+        writer.write(head + sent)
+        await writer.drain()
+
+    return behave

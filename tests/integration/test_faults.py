@@ -1,9 +1,11 @@
 """Harder upstream faults, client misbehaviour and isolation: prompt answers, nothing leaked."""
 
 import asyncio
+import gzip
 import json
 import logging
 
+import aiohttp
 import pytest
 from aiohttp import web
 from prometheus_client import generate_latest
@@ -13,7 +15,7 @@ from proxy.app import create_app
 from proxy.keys import REGISTRY, WAIT_HUB
 from tests.factories import make_task
 from tests.fakes.clock import ManualClock
-from tests.fakes.faulty import RawUpstream, drip
+from tests.fakes.faulty import RawUpstream, cut_short_after, drip
 from tests.fakes.recording import RecordingUpstream, answer
 from tests.integration.conftest import LEGACY, ProxyFactory, make_settings
 
@@ -242,3 +244,51 @@ async def test_a_list_page_of_the_wrong_shape_gives_502(
     response = await proxy.get("/v1/canvases", headers=LEGACY)
     assert response.status == 502
     assert (await response.json())["error"]["code"] == "upstream_invalid_response"
+
+
+async def test_a_compressed_answer_is_decoded_before_it_is_translated(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+) -> None:
+    body = gzip.compress(json.dumps(make_task()).encode())
+    upstream = RecordingUpstream(answer(200, body, {"Content-Encoding": "gzip"}))
+    server = await aiohttp_server(upstream.app())
+    proxy = await start_proxy(str(server.make_url("")).rstrip("/"))
+    response = await proxy.get("/v1/tasks/task_1", headers=LEGACY)
+    assert response.status == 200
+    assert "Content-Encoding" not in response.headers
+    assert (await response.json())["status"] == "queued"
+    assert upstream.calls[0].headers["Accept-Encoding"] == "identity"
+
+
+async def test_a_corrupt_or_unknown_encoding_gives_502(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+) -> None:
+    for encoding, body in (("gzip", b"not gzip"), ("br", b"\x00")):
+        server = await aiohttp_server(
+            RecordingUpstream(answer(200, body, {"Content-Encoding": encoding})).app()
+        )
+        proxy = await start_proxy(str(server.make_url("")).rstrip("/"))
+        response = await proxy.get("/v1/tasks/task_1", headers=LEGACY)
+        assert response.status == 502
+        assert (await response.json())["error"]["code"] == "upstream_invalid_response"
+
+
+async def test_a_streamed_body_cut_midway_reaches_the_client_as_a_cut(
+    start_proxy: ProxyFactory,
+) -> None:
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+        b"Content-Length: 5000000\r\n\r\n"
+    )
+    upstream = RawUpstream(cut_short_after(head, b"x" * 300_000))
+    try:
+        proxy = await start_proxy(await upstream.start())
+        response = await proxy.get("/v1/uploads/file_1", headers=LEGACY)
+        assert response.status == 200  # the status line was already sent when the body broke
+        with pytest.raises(aiohttp.ClientPayloadError):
+            await response.read()
+        after = await proxy.get("/v1/uploads/file_1", headers=LEGACY)
+        assert after.status == 200
+        after.release()
+    finally:
+        await upstream.close()
