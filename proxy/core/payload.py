@@ -5,7 +5,6 @@ from typing import Any, TypeAlias
 
 JSON: TypeAlias = Any
 JSONObject: TypeAlias = dict[str, Any]
-BodyMigration: TypeAlias = Callable[[JSONObject], JSONObject]
 
 
 def object_or_empty(value: JSON) -> JSONObject:

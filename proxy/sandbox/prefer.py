@@ -1,31 +1,13 @@
-"""`Prefer: wait=N` (RFC 7240): parsing it, and holding a response while a task runs."""
+"""Holding a sandbox response while a task runs, for `Prefer: wait` (parsed in proxy.core)."""
 
-import re
-from collections.abc import Iterable
 from typing import Final
 
 from proxy.clock import Clock
 from proxy.sandbox.tasks import Task
 
-_DIGITS: Final = re.compile(r"^\d{1,9}$")
 # A cancel on another request can end a task early; look again at least this often.
 _LONGEST_NAP: Final = 1.0
 _SHORTEST_NAP: Final = 0.01
-
-
-def parse_wait(header_values: Iterable[str]) -> int | None:
-    """The first valid `wait` in the Prefer headers; malformed ones don't count."""
-    for value in header_values:
-        for preference in value.split(","):
-            name, _, rest = preference.split(";", 1)[0].partition("=")
-            seconds = rest.strip().strip('"')
-            if name.strip().lower() == "wait" and _DIGITS.match(seconds):
-                return int(seconds)
-    return None
-
-
-def wait_budget(requested: int | None, cap: float) -> float | None:
-    return None if requested is None else min(float(requested), cap)
 
 
 def format_seconds(seconds: float) -> str:

@@ -5,6 +5,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from proxy.core.payload import JSONObject
+from proxy.core.prefer import parse_prefer, wait_budget
 from proxy.sandbox.account import Account, Effect
 from proxy.sandbox.bodies import require_url
 from proxy.sandbox.errors import SandboxError
@@ -13,8 +14,6 @@ from proxy.sandbox.keys import SANDBOX_STATE, SANDBOX_WEBHOOKS
 from proxy.sandbox.prefer import (
     format_seconds,
     hold_until_terminal,
-    parse_wait,
-    wait_budget,
 )
 from proxy.sandbox.stamps import fresh_id
 from proxy.sandbox.task_view import render_task
@@ -89,10 +88,8 @@ async def task_response(
     `status` overrides that choice (an idempotent replay is always a 200).
     """
     store = request.app[SANDBOX_STATE]
-    budget = wait_budget(
-        parse_wait(request.headers.getall("Prefer", [])),
-        store.settings.max_wait_seconds,
-    )
+    requested = parse_prefer(request.headers.getall("Prefer", [])).wait
+    budget = None if requested is None else wait_budget(requested, store.settings.max_wait_seconds)
     if budget is not None:
         await hold_until_terminal(task, budget, store.clock)
     account.settle(store.clock.now())

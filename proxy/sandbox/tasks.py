@@ -14,8 +14,9 @@ from enum import StrEnum
 from typing import Final
 
 from proxy.core.payload import JSONObject
+from proxy.core.prefer import TERMINAL_STATUSES
 
-TERMINAL: Final = frozenset({"succeeded", "failed", "canceled", "expired"})
+TERMINAL: Final = TERMINAL_STATUSES
 CANONICAL_STATUSES: Final = frozenset({"queued", "running", *TERMINAL})
 CREDITS_USED: Final = {"design": 5, "remix": 3, "brand_kit_extract": 1}
 _TAG: Final = re.compile(r"#(fail|dead|expire|slow-cancel)\b", re.IGNORECASE)

@@ -4,6 +4,8 @@ import dataclasses
 import json
 from typing import Any, Final
 
+import orjson
+
 from proxy.config import PaginationSettings
 from proxy.core.credentials import credential_fingerprint
 from proxy.core.messages import ApiRequest, ApiResponse, Send
@@ -25,7 +27,7 @@ TOTAL_EXACT_HEADER: Final = "X-Total-Exact"
 
 def _cursor_page(response: ApiResponse) -> tuple[list[Any], str | None]:
     try:
-        document = json.loads(response.body)
+        document = orjson.loads(response.body)
         items, cursor = document["data"], document.get("next_cursor")
     except (ValueError, KeyError, TypeError) as exc:
         raise _not_a_cursor_page(response) from exc
@@ -110,5 +112,5 @@ class OffsetPaginator:
             headers=headers,
             body=b"",
             document={"data": walk.items},
-            facts={"page": facts, "upstream_requests": walk.fetches},
+            facts={"page": facts},
         )

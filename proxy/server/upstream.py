@@ -72,10 +72,6 @@ class Upstream:
             await self._session.close()
 
     @property
-    def base_url(self) -> str:
-        return str(self._base)
-
-    @property
     def session(self) -> aiohttp.ClientSession:
         if self._session is None:
             raise RuntimeError("the upstream is used before the app started")

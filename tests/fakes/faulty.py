@@ -82,12 +82,17 @@ class RawUpstream:
             await self._server.wait_closed()
 
 
-def free_port_url() -> str:
-    """The URL of a loopback port nothing listens on, for connection-refused tests."""
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def free_port_url() -> str:
+    """The URL of a loopback port nothing listens on, for connection-refused tests."""
+    return f"http://127.0.0.1:{free_port()}"
 
 
 def drip(head: bytes, chunk: bytes, every: float, times: int) -> Behaviour:

@@ -3,7 +3,6 @@
 import asyncio
 import json
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,15 +11,10 @@ from pathlib import Path
 
 import aiohttp
 
+from tests.fakes.faulty import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 AUTH = {"Authorization": "Bearer moda_live_cli"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def _run(*args: str, cwd: Path = ROOT) -> tuple[int, str, str]:
@@ -60,7 +54,7 @@ async def _drain(stream: asyncio.StreamReader, into: list[str]) -> None:
 
 @asynccontextmanager
 async def running_proxy(tmp_path: Path, config: str = "") -> AsyncIterator[RunningProxy]:
-    port, admin = _free_port(), _free_port()
+    port, admin = free_port(), free_port()
     config_path = tmp_path / "config.yaml"
     config_path.write_text(config)
     process = await asyncio.create_subprocess_exec(
@@ -199,7 +193,7 @@ async def test_a_client_trickling_its_first_request_head_is_cut_off(tmp_path: Pa
 
 
 async def test_the_sandbox_runs_alone_for_any_client() -> None:
-    port = _free_port()
+    port = free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +19,7 @@ from proxy.sandbox import SandboxSettings
 from proxy.secrets import WebhookSecrets
 from tests.factories import make_task
 from tests.fakes.clock import ManualClock
+from tests.fakes.faulty import free_port
 from tests.fakes.recording import RecordingUpstream, answer
 from tests.fakes.sandbox import RecordedSandbox, start_sandbox
 from tests.integration.conftest import ProxyFactory, make_settings
@@ -81,13 +81,6 @@ class Chain:
         return await self.clock.run(received(), limit=120)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 async def chain(aiohttp_server: AiohttpServer) -> AsyncIterator[Chain]:
     clock = ManualClock()
@@ -105,7 +98,7 @@ async def chain(aiohttp_server: AiohttpServer) -> AsyncIterator[Chain]:
     receiver_app.router.add_post("/hooks", receiver.handle)
     receiver_server = await aiohttp_server(receiver_app)
     receiver.url = str(receiver_server.make_url("/hooks"))
-    port = _free_port()
+    port = free_port()
     settings = make_settings(
         sandbox.url,
         server={"public_url": f"http://127.0.0.1:{port}"},
