@@ -100,6 +100,9 @@ class ServerSettings(_Section):
     drain_seconds: NonNegativeFloat = Field(
         0.0, description="On SIGTERM, time readiness reports false before the listener closes."
     )
+    workers: Annotated[PositiveInt, Field(le=64)] | Literal["auto"] = Field(
+        1, description="Server processes sharing the port; `auto` is one per core."
+    )
 
 
 class AdminSettings(_Section):
@@ -249,6 +252,37 @@ class WebhookSettings(_Section):
     )
 
 
+def _check_redis_url(value: str) -> str:
+    url = URL(value)
+    if url.scheme not in {"redis", "rediss", "unix"} or not (url.host or url.path):
+        raise ValueError("expected redis://[:password@]host:port/db, rediss://… or unix://path")
+    return value
+
+
+class StateSettings(_Section):
+    backend: Literal["memory", "redis"] = Field(
+        "memory", description="Where checkpoints, team ids, replay ids and wait leases live."
+    )
+    redis_url: Annotated[str, AfterValidator(_check_redis_url)] = Field(
+        "redis://127.0.0.1:6379/0", description="The Redis server of the `redis` backend."
+    )
+    key_prefix: str = Field(
+        "moda-proxy:", description="Prefix of every Redis key, to share one Redis safely."
+    )
+    timeout_seconds: PositiveFloat = Field(
+        0.25, description="Longest a Redis command may take before this request falls back."
+    )
+    retry_seconds: PositiveFloat = Field(
+        2.0, description="After a Redis failure, time spent on per-process state before retrying."
+    )
+    wait_lease_seconds: PositiveFloat = Field(
+        5.0, description="How long a replica's claim to poll a waited-on task lasts unrenewed."
+    )
+    wait_follow_interval_seconds: PositiveFloat = Field(
+        0.25, description="How often replicas not polling a task read its latest state."
+    )
+
+
 class Settings(_Section):
     server: ServerSettings = ServerSettings()
     admin: AdminSettings = AdminSettings()
@@ -258,6 +292,7 @@ class Settings(_Section):
     pagination: PaginationSettings = PaginationSettings()
     prefer_wait: PreferWaitSettings = PreferWaitSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    state: StateSettings = StateSettings()
     logging: LoggingSettings = LoggingSettings()
     metrics: MetricsSettings = MetricsSettings()
     deprecation: DeprecationSettings = DeprecationSettings()
