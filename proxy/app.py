@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry
 from proxy.clock import Clock, SystemClock
 from proxy.config import SANDBOX, ConfigError, Settings, parse_listen
 from proxy.core.engine import plan_version
-from proxy.core.pagination import ListState, OffsetPagination
+from proxy.core.pagination import OffsetPagination
 from proxy.core.relay import CallbackRelay
 from proxy.core.teams import TeamIdLookup
 from proxy.core.versioning import MigrationContext, VersionBundle
@@ -25,6 +25,7 @@ from proxy.keys import (
     REGISTRY,
     REQUEST_METRICS,
     SETTINGS,
+    STATE,
     SUNSET_HEADERS,
     UPSTREAM,
     WAIT_HUB,
@@ -34,7 +35,6 @@ from proxy.metrics import (
     ClientNames,
     ComponentCollector,
     ComponentStats,
-    InstrumentedCache,
     RequestMetrics,
 )
 from proxy.sandbox import create_sandbox_app
@@ -53,12 +53,11 @@ from proxy.server.sunset import SunsetHeaders
 from proxy.server.teams import TeamLookup
 from proxy.server.upstream import Upstream
 from proxy.server.webhooks import WebhookRelay
+from proxy.state import SharedState, build_state
 from translations import BUNDLE as SHIPPED_BUNDLE
 from translations.prefer_wait import WAIT_ROUTES
 
 _log = logging.getLogger(__name__)
-# A key's team does not change; an hour bounds how long a moved key could show the old one.
-_TEAM_TTL_SECONDS = 3600.0
 
 
 def _check_versions(settings: Settings, bundle: VersionBundle) -> None:
@@ -98,7 +97,9 @@ def _upstream_lifecycle(clock: Clock) -> Callable[[web.Application], AsyncIterat
             sandbox, base_url = await _embedded_sandbox(settings, clock)
         await app[UPSTREAM].open(base_url)
         await app[WEBHOOK_RELAY].open()
+        await app[STATE].open()
         yield
+        await app[STATE].close()
         await app[WEBHOOK_RELAY].close()
         await app[UPSTREAM].close()
         if sandbox is not None:
@@ -121,25 +122,17 @@ def _public_url(settings: Settings) -> str:
 def _emulators(
     settings: Settings,
     upstream: Upstream,
-    clock: Clock,
+    state: SharedState,
     secrets: WebhookSecrets,
     stats: ComponentStats,
 ) -> Emulators:
-    paging = settings.pagination
-    lists: InstrumentedCache[str, ListState] = InstrumentedCache(
-        paging.max_lists, paging.ttl_seconds, timer=clock.now
-    )
-    teams: InstrumentedCache[str, str] = InstrumentedCache(
-        paging.max_lists, _TEAM_TTL_SECONDS, timer=clock.now
-    )
-    stats.caches.update(pagination=lists.stats, team_ids=teams.stats)
     return Emulators(
         {
             CallbackRelay: CallbackRelayer(
                 settings.webhooks, secrets.relay_key, _public_url(settings)
             ),
-            OffsetPagination: OffsetPaginator(paging, lists, stats),
-            TeamIdLookup: TeamLookup(teams, upstream.send),
+            OffsetPagination: OffsetPaginator(settings.pagination, state.lists, stats),
+            TeamIdLookup: TeamLookup(state.teams, upstream.send),
         }
     )
 
@@ -198,11 +191,18 @@ def create_app(
         on_answer=app[READINESS].upstream_answered,
     )
     secrets = secrets or load_webhook_secrets(settings)
-    app[EMULATORS] = _emulators(settings, app[UPSTREAM], clock, secrets, stats)
+    app[STATE] = state = build_state(settings, clock, stats)
+    app[EMULATORS] = _emulators(settings, app[UPSTREAM], state, secrets, stats)
     app[WEBHOOK_RELAY] = WebhookRelay(
-        settings.webhooks, secrets, app[PLANS], app[MIGRATION_CONTEXT], clock, stats
+        settings.webhooks,
+        secrets,
+        app[PLANS],
+        app[MIGRATION_CONTEXT],
+        clock,
+        stats,
+        state.deliveries,
     )
-    app[WAIT_HUB] = WaitHub(settings.prefer_wait, clock, app[UPSTREAM].send, stats)
+    app[WAIT_HUB] = WaitHub(settings.prefer_wait, clock, app[UPSTREAM].send, stats, state.waits)
     app.on_shutdown.append(_release_waiters)
     app.cleanup_ctx.append(_upstream_lifecycle(clock))
     app.router.add_post(RELAY_PATH + "/{token}", relay_webhook)

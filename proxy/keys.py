@@ -16,6 +16,7 @@ from proxy.server.readiness import Readiness
 from proxy.server.sunset import SunsetHeaders
 from proxy.server.upstream import Upstream
 from proxy.server.webhooks import WebhookRelay
+from proxy.state import SharedState
 
 SETTINGS: Final = web.AppKey("settings", Settings)
 BUNDLE: Final = web.AppKey("bundle", VersionBundle)
@@ -25,6 +26,7 @@ UPSTREAM: Final = web.AppKey("upstream", Upstream)
 EMULATORS: Final = web.AppKey("emulators", Emulators)
 WAIT_HUB: Final = web.AppKey("wait_hub", WaitHub)
 WEBHOOK_RELAY: Final = web.AppKey("webhook_relay", WebhookRelay)
+STATE: Final = web.AppKey("state", SharedState)
 
 REQUEST_METRICS: Final = web.AppKey("request_metrics", RequestMetrics)
 COMPONENT_STATS: Final = web.AppKey("component_stats", ComponentStats)

@@ -160,6 +160,9 @@ class ComponentStats:
     wait_polls: int = 0
     waiters: int = 0
     webhook_relays: Tally[str] = field(default_factory=Tally)
+    state_backend: str = "memory"
+    state_available: bool = True
+    state_fallbacks: Tally[str] = field(default_factory=Tally)
 
 
 class ComponentCollector(Collector):
@@ -195,6 +198,19 @@ class ComponentCollector(Collector):
             "Webhook relay attempts by outcome.",
             "outcome",
             stats.webhook_relays,
+        )
+        up = GaugeMetricFamily(
+            "proxy_state_backend_up",
+            "1 while the configured state backend answers; 0 while per-process state stands in.",
+            labels=("backend",),
+        )
+        up.add_metric((stats.state_backend,), 1 if stats.state_available else 0)
+        yield up
+        yield _tally(
+            "proxy_state_fallbacks",
+            "Operations served from per-process state because the shared backend failed.",
+            "store",
+            stats.state_fallbacks,
         )
 
 

@@ -176,11 +176,15 @@ class PageWalk:
     First it reads the window from the nearest checkpoint; then, while `total` is unknown, it walks
     on toward the end of the list within the counting budget. A refused cursor is forgotten and the
     walk goes on from an earlier checkpoint; any other failure while counting only ends counting.
+    What the walk learned (`remembered`, `forgotten`, `total_learned`) is kept for shared stores.
     """
 
     def __init__(self, state: ListState, page: PageRequest, limits: WalkLimits) -> None:
         self._state, self._page, self._limits = state, page, limits
         self.items: list[Any] = []
+        self.remembered: list[tuple[int, str]] = []
+        self.forgotten: list[int] = []
+        self.total_learned = False
         self.fetches = 0
         self.counting = False
         self._seen = 0
@@ -228,9 +232,11 @@ class PageWalk:
             self.items.extend(window_of(items, start, self._page))
         if next_cursor is None or not items:
             self._state.total = reached
+            self.total_learned = True
             self._next = None
         else:
             self._state.checkpoints.remember(reached, next_cursor)
+            self.remembered.append((reached, next_cursor))
             self._next = self._fetch_from(
                 reached, next_cursor, 0 if self.counting else self._page.end
             )
@@ -241,7 +247,9 @@ class PageWalk:
 
     def refuse_cursor(self) -> None:
         """The upstream refused the cursor just sent (expired, rotated): try an earlier one."""
-        self._state.checkpoints.forget(self._pending().position)
+        position = self._pending().position
+        self._state.checkpoints.forget(position)
+        self.forgotten.append(position)
         self.fetches += 1
         if self.counting:
             self._start_counting()

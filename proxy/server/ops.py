@@ -8,7 +8,7 @@ import aiohttp
 from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
 
-from proxy.keys import BUNDLE, PROXY_APP, READINESS, REGISTRY, SETTINGS, UPSTREAM
+from proxy.keys import BUNDLE, PROXY_APP, READINESS, REGISTRY, SETTINGS, STATE, UPSTREAM
 
 _log = logging.getLogger(__name__)
 _PROBE_PATH: Final = "/v1/whoami"
@@ -34,13 +34,18 @@ async def _probe_upstream(proxy: web.Application) -> bool:
 
 
 async def readyz(request: web.Request) -> web.Response:
+    """Ready unless draining or the upstream is gone. A Redis outage is reported, not failed on:
+    every replica would turn unready at once, while each can still answer from its own state."""
     proxy = request.app[PROXY_APP]
-    readiness = proxy[READINESS]
+    readiness, state = proxy[READINESS], proxy[STATE]
+    if state.link is not None and not state.link.available:
+        await state.link.check()
+    detail = {"state": state.describe()}
     if readiness.draining:
-        return web.json_response({"status": "draining"}, status=503)
+        return web.json_response({"status": "draining", **detail}, status=503)
     if readiness.upstream_recently_answered() or await _probe_upstream(proxy):
-        return web.json_response({"status": "ready"})
-    return web.json_response({"status": "upstream unreachable"}, status=503)
+        return web.json_response({"status": "ready", **detail})
+    return web.json_response({"status": "upstream unreachable", **detail}, status=503)
 
 
 async def versions(request: web.Request) -> web.Response:

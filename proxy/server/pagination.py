@@ -1,7 +1,6 @@
 """The offset-pagination emulator: drives a PageWalk against the upstream, per credential."""
 
 import dataclasses
-import json
 from typing import Any, Final
 
 import orjson
@@ -20,7 +19,8 @@ from proxy.core.pagination import (
     parse_page_request,
 )
 from proxy.errors import UpstreamContractError
-from proxy.metrics import ComponentStats, InstrumentedCache
+from proxy.metrics import ComponentStats
+from proxy.state import ListStore, list_key
 
 TOTAL_EXACT_HEADER: Final = "X-Total-Exact"
 
@@ -55,28 +55,29 @@ class OffsetPaginator:
     def __init__(
         self,
         settings: PaginationSettings,
-        cache: InstrumentedCache[str, ListState],
+        store: ListStore,
         stats: ComponentStats,
     ) -> None:
         self._settings = settings
-        self._cache = cache
+        self._store = store
         self._stats = stats
         self._limits = WalkLimits(
             settings.upstream_page_size, settings.max_walk_pages, settings.count_max_pages
         )
 
-    def _state_for(self, request: ApiRequest, page: PageRequest) -> ListState:
-        fresh = ListState(
-            Checkpoints(self._settings.max_anchors_per_list, self._settings.upstream_page_size)
-        )
+    def _list_key(self, request: ApiRequest, page: PageRequest) -> str | None:
         fingerprint = credential_fingerprint(request.headers.get("Authorization"))
         if fingerprint is None:  # nothing is remembered for requests without a credential
-            return fresh
-        key = json.dumps([fingerprint, request.path, page.filters])
-        state = self._cache.lookup(key)
-        if state is None:
-            self._cache[key] = state = fresh
-        return state
+            return None
+        return list_key(fingerprint, request.path, page.filters)
+
+    async def _load(self, key: str | None, page: PageRequest) -> ListState:
+        if key is None:
+            settings = self._settings
+            return ListState(
+                Checkpoints(settings.max_anchors_per_list, settings.upstream_page_size)
+            )
+        return await self._store.load(key, page.offset)
 
     async def __call__(
         self, emulation: OffsetPagination, request: ApiRequest, send: Send, version: str
@@ -86,7 +87,9 @@ class OffsetPaginator:
             default_limit=self._settings.default_limit,
             max_limit=self._settings.max_limit,
         )
-        walk = PageWalk(self._state_for(request, page), page, self._limits)
+        key = self._list_key(request, page)
+        state = await self._load(key, page)
+        walk = PageWalk(state, page, self._limits)
         last: ApiResponse | None = None
         while (fetch := walk.next_fetch()) is not None:
             response = await send(_fetch_request(request, page, fetch))
@@ -100,6 +103,8 @@ class OffsetPaginator:
                 walk.receive(*_cursor_page(response))
                 last = response
         self._stats.pagination_pages[str(emulation.route)] += walk.fetches
+        if key is not None:
+            await self._store.save(key, state, walk)
         return self._page_response(walk, last)
 
     @staticmethod

@@ -25,6 +25,7 @@ from proxy.core.prefer import (
 from proxy.core.routes import RouteMatch
 from proxy.errors import UpstreamError
 from proxy.metrics import ComponentStats
+from proxy.state import Turn, WaitCoordinator
 from translations.prefer_wait import WAIT_ROUTES
 
 _log = logging.getLogger(__name__)
@@ -37,12 +38,19 @@ class _Watch:
     """One task being watched for every client waiting on it with the same credential."""
 
     task_id: str
+    fingerprint: str | None
     headers: dict[str, str]
     body: bytes
     document: dict[str, Any]
     released: asyncio.Event = field(default_factory=asyncio.Event)
     waiters: int = 0
     poller: "asyncio.Task[None] | None" = None
+    holds_lease: bool = False
+
+    def update(self, body: bytes, document: dict[str, Any]) -> None:
+        self.body, self.document = body, document
+        if is_settled(document):
+            self.released.set()
 
 
 def _document(body: bytes) -> dict[str, Any] | None:
@@ -54,7 +62,11 @@ def _document(body: bytes) -> dict[str, Any] | None:
 
 
 class WaitHub:
-    """Coalesces waiters per (credential, task) and releases them all at shutdown."""
+    """Coalesces waiters per (credential, task) and releases them all at shutdown.
+
+    Within a process one watch serves every waiter on a task; the coordinator decides whether
+    that watch polls the upstream or follows another replica's polls (see proxy.state.waits).
+    """
 
     def __init__(
         self,
@@ -62,8 +74,10 @@ class WaitHub:
         clock: Clock,
         upstream_send: Send,
         stats: ComponentStats,
+        coordinator: WaitCoordinator,
     ) -> None:
         self._settings, self._clock, self._send = settings, clock, upstream_send
+        self._coordinator = coordinator
         self._watches: dict[tuple[str, str], _Watch] = {}
         self._uncoalesced: set[_Watch] = set()
         self._closing = False
@@ -94,6 +108,8 @@ class WaitHub:
             self.stats.wait_outcomes[outcome] += 1
             if watch.waiters == 0:
                 self._forget(watch, request)
+                if watch.holds_lease and watch.fingerprint is not None:
+                    await self._coordinator.resign(watch.fingerprint, watch.task_id)
         status = 200 if is_settled(watch.document) else response.status
         return _applied(replace(response, status=status, body=watch.body), budget)
 
@@ -115,7 +131,8 @@ class WaitHub:
             headers = {
                 name: request.headers[name] for name in _POLL_HEADERS if name in request.headers
             }
-            watch = _Watch(document["id"], headers, response.body, document)
+            fingerprint = key[0] if key else None
+            watch = _Watch(document["id"], fingerprint, headers, response.body, document)
             watch.poller = asyncio.get_running_loop().create_task(self._poll(watch))
             if key:
                 self._watches[key] = watch
@@ -151,23 +168,42 @@ class WaitHub:
         # Jitter spreads the polls of tasks started together; it is never subtracted.
         return delay * (1 + random.uniform(0, settings.poll_jitter_ratio))  # noqa: S311
 
+    async def _take_turn(self, watch: _Watch, interval: float) -> Turn:
+        if watch.fingerprint is None:  # never shared: nothing to coordinate on
+            return Turn(polls=True)
+        turn = await self._coordinator.take_turn(watch.fingerprint, watch.task_id, interval)
+        watch.holds_lease = turn.polls
+        return turn
+
     async def _poll(self, watch: _Watch) -> None:
         request = ApiRequest("GET", f"/v1/tasks/{watch.task_id}", (), watch.headers)
+        interval = self._next_delay(watch.document)
         while not watch.released.is_set():
-            await self._clock.sleep(self._next_delay(watch.document))
-            try:
-                response = await self._send(request)
-            except UpstreamError as exc:
-                _log.info("poll of %s failed, keeping the last state: %s", watch.task_id, exc.code)
+            await self._clock.sleep(interval)
+            turn = await self._take_turn(watch, interval)
+            if not turn.polls:
+                latest = _document(turn.latest) if turn.latest is not None else None
+                if turn.latest is not None and latest is not None:
+                    watch.update(turn.latest, latest)
+                interval = self._coordinator.follow_interval_seconds
                 continue
-            finally:
-                self.stats.wait_polls += 1
-            document = _document(response.body) if response.is_success else None
-            if document is None:
-                continue
-            watch.body, watch.document = response.body, document
-            if is_settled(document):
-                watch.released.set()
+            await self._poll_once(watch, request)
+            interval = self._next_delay(watch.document)
+
+    async def _poll_once(self, watch: _Watch, request: ApiRequest) -> None:
+        try:
+            response = await self._send(request)
+        except UpstreamError as exc:
+            _log.info("poll of %s failed, keeping the last state: %s", watch.task_id, exc.code)
+            return
+        finally:
+            self.stats.wait_polls += 1
+        document = _document(response.body) if response.is_success else None
+        if document is None:
+            return
+        watch.update(response.body, document)
+        if watch.fingerprint is not None:
+            await self._coordinator.publish(watch.fingerprint, watch.task_id, response.body)
 
     def release_all(self) -> None:
         """Answers every held request now, with the latest state seen (shutdown)."""

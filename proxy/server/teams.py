@@ -9,7 +9,7 @@ from proxy.core.credentials import credential_fingerprint
 from proxy.core.messages import ApiRequest, ApiResponse, Send
 from proxy.core.teams import TeamIdLookup, team_id_from_organizations, team_id_from_whoami
 from proxy.errors import UpstreamContractError
-from proxy.metrics import InstrumentedCache
+from proxy.state import TeamStore
 
 _SOURCES: tuple[tuple[str, tuple[tuple[str, str], ...], Callable[[Any], str | None]], ...] = (
     ("/v1/whoami", (), team_id_from_whoami),
@@ -20,8 +20,8 @@ _SOURCES: tuple[tuple[str, tuple[tuple[str, str], ...], Callable[[Any], str | No
 class TeamLookup:
     """Asks the upstream itself (not the emulated route) which team a credential belongs to."""
 
-    def __init__(self, cache: InstrumentedCache[str, str], upstream_send: Send) -> None:
-        self._cache = cache
+    def __init__(self, store: TeamStore, upstream_send: Send) -> None:
+        self._store = store
         self._upstream_send = upstream_send
 
     async def _look_up(self, request: ApiRequest) -> str:
@@ -46,9 +46,9 @@ class TeamLookup:
         if not response.is_success:
             return response
         fingerprint = credential_fingerprint(request.headers.get("Authorization"))
-        team_id = self._cache.lookup(fingerprint) if fingerprint else None
+        team_id = await self._store.get(fingerprint) if fingerprint else None
         if team_id is None:
             team_id = await self._look_up(request)
             if fingerprint:
-                self._cache[fingerprint] = team_id
+                await self._store.put(fingerprint, team_id)
         return dataclasses.replace(response, facts={**response.facts, "team_id": team_id})

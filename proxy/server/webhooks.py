@@ -27,12 +27,12 @@ from proxy.errors import (
     RelayNotFound,
     SigningSecretMissing,
 )
-from proxy.metrics import ComponentStats, InstrumentedCache
+from proxy.metrics import ComponentStats
 from proxy.secrets import WebhookSecrets
+from proxy.state import Claim, DeliveryLedger
 
 _log = logging.getLogger(__name__)
 _USER_AGENT: Final = "moda-compat-proxy webhook relay"
-_CLOCK_SKEW_SECONDS: Final = 60.0
 
 
 def _delivery_key(fingerprint: str | None, event_id: str) -> bytes:
@@ -60,17 +60,11 @@ class WebhookRelay:
         context: MigrationContext,
         clock: Clock,
         stats: ComponentStats,
+        ledger: DeliveryLedger,
     ) -> None:
         self._settings, self._secrets, self._plans = settings, secrets, plans
         self._context, self._clock = context, clock
-        # A replay must carry a signature still inside the tolerance, so an id needs keeping only
-        # that long (plus clock skew); the key is a 16-byte digest to keep each entry small.
-        replay_window = settings.timestamp_tolerance_seconds + _CLOCK_SKEW_SECONDS
-        self._delivered: InstrumentedCache[bytes, bool] = InstrumentedCache(
-            settings.remembered_deliveries, replay_window, timer=clock.now
-        )
-        stats.caches["webhook_deliveries"] = self._delivered.stats
-        self._in_flight: set[bytes] = set()
+        self._ledger = ledger
         self._session: aiohttp.ClientSession | None = None
         self._outcomes = stats.webhook_relays
 
@@ -119,18 +113,21 @@ class WebhookRelay:
         )
         event = _event(body)
         key = _delivery_key(target.fingerprint, event["id"])
-        if self._delivered.lookup(key):
+        claim = await self._ledger.claim(key)
+        if claim is Claim.DELIVERED:
             self._outcomes["duplicate"] += 1
             return web.json_response({"status": "duplicate"})
-        if key in self._in_flight:
+        if claim is Claim.IN_FLIGHT:
             raise DeliveryInProgress("This event is being delivered right now; retry later.")
-        self._in_flight.add(key)
         try:
             outcome = await self._translate_and_deliver(target, secret, event)
-        finally:
-            self._in_flight.discard(key)
+        except BaseException:
+            await self._ledger.release(key)
+            raise
         if outcome == "delivered":
-            self._delivered[key] = True
+            await self._ledger.delivered(key)
+        else:
+            await self._ledger.release(key)
         return web.json_response({"status": outcome})
 
     async def _translate_and_deliver(

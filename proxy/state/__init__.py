@@ -1,0 +1,100 @@
+"""State the proxy keeps between requests, in this process (`memory`) or shared (`redis`).
+
+Four things are remembered, each keyed by credential fingerprint, never by the credential:
+offset-pagination checkpoints and totals, each credential's team id, delivered webhook ids, and
+who polls a waited-on task. `memory` keeps them in bounded TTL caches in each process. `redis`
+shares them between workers and replicas, so their guarantees (one upstream request per page,
+one poll stream per task, a webhook replay refused anywhere) hold across all of them. When Redis
+fails, each process falls back to its own memory until Redis answers again.
+"""
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Final
+
+from proxy.clock import Clock
+from proxy.config import Settings
+from proxy.core.pagination import ListState
+from proxy.metrics import ComponentStats, InstrumentedCache
+from proxy.state.deliveries import Claim, DeliveryLedger, MemoryDeliveries, RedisDeliveries
+from proxy.state.link import RedisLink, connect
+from proxy.state.lists import ListStore, MemoryLists, RedisLists, list_key
+from proxy.state.teams import TEAM_TTL_SECONDS, MemoryTeams, RedisTeams, TeamStore
+from proxy.state.waits import LocalPolling, RedisWaitLeases, Turn, WaitCoordinator
+
+__all__ = [
+    "Claim",
+    "DeliveryLedger",
+    "ListStore",
+    "SharedState",
+    "TeamStore",
+    "Turn",
+    "WaitCoordinator",
+    "build_state",
+    "list_key",
+]
+_log = logging.getLogger(__name__)
+_CLOCK_SKEW_SECONDS: Final = 60.0
+# A claimed delivery lapses after the longest delivery plus slack, should its holder die.
+_CLAIM_SLACK_SECONDS: Final = 10.0
+
+
+@dataclass(frozen=True)
+class SharedState:
+    lists: ListStore
+    teams: TeamStore
+    deliveries: DeliveryLedger
+    waits: WaitCoordinator
+    link: RedisLink | None = None
+
+    async def open(self) -> None:
+        if self.link is not None and not await self.link.check():
+            _log.warning("Redis does not answer at start-up: serving from per-process state")
+
+    async def close(self) -> None:
+        if self.link is not None:
+            await self.link.close()
+
+    def describe(self) -> dict[str, Any]:
+        """For readiness: the backend, and with `redis` whether it answers right now."""
+        if self.link is None:
+            return {"backend": "memory"}
+        if self.link.available:
+            return {"backend": "redis", "redis": "up"}
+        return {"backend": "redis", "redis": "down", "error": self.link.last_error}
+
+
+def build_state(settings: Settings, clock: Clock, stats: ComponentStats) -> SharedState:
+    paging, webhooks = settings.pagination, settings.webhooks
+    lists: InstrumentedCache[str, ListState] = InstrumentedCache(
+        paging.max_lists, paging.ttl_seconds, timer=clock.now
+    )
+    teams: InstrumentedCache[str, str] = InstrumentedCache(
+        paging.max_lists, TEAM_TTL_SECONDS, timer=clock.now
+    )
+    # A replay must carry a signature still inside the tolerance, so an id needs keeping only
+    # that long (plus clock skew); the key is a 16-byte digest to keep each entry small.
+    replay_window = webhooks.timestamp_tolerance_seconds + _CLOCK_SKEW_SECONDS
+    delivered: InstrumentedCache[bytes, bool] = InstrumentedCache(
+        webhooks.remembered_deliveries, replay_window, timer=clock.now
+    )
+    stats.caches.update(
+        pagination=lists.stats, team_ids=teams.stats, webhook_deliveries=delivered.stats
+    )
+    memory_lists, memory_teams = MemoryLists(paging, lists), MemoryTeams(teams)
+    memory_deliveries = MemoryDeliveries(delivered)
+    if settings.state.backend == "memory":
+        return SharedState(memory_lists, memory_teams, memory_deliveries, LocalPolling())
+    link = RedisLink(connect(settings.state), settings.state, stats)
+    return SharedState(
+        RedisLists(paging, link, memory_lists, lists.stats),
+        RedisTeams(link, memory_teams),
+        RedisDeliveries(
+            link,
+            memory_deliveries,
+            replay_window_seconds=replay_window,
+            claim_seconds=webhooks.delivery_timeout_seconds + _CLAIM_SLACK_SECONDS,
+        ),
+        RedisWaitLeases(link, settings.state),
+        link,
+    )
