@@ -181,10 +181,12 @@ class WaitHub:
         while not watch.released.is_set():
             await self._clock.sleep(interval)
             turn = await self._take_turn(watch, interval)
+            latest = _document(turn.latest) if turn.latest is not None else None
+            if turn.latest is not None and latest is not None:
+                watch.update(turn.latest, latest)
+            if watch.released.is_set():
+                return
             if not turn.polls:
-                latest = _document(turn.latest) if turn.latest is not None else None
-                if turn.latest is not None and latest is not None:
-                    watch.update(turn.latest, latest)
                 interval = self._coordinator.follow_interval_seconds
                 continue
             await self._poll_once(watch, request)

@@ -21,11 +21,12 @@ _STORE: Final = "prefer_wait"
 _LATEST_TTL_MS: Final = 60_000
 _TAKE_TURN: Final = """
 local holder = redis.call('GET', KEYS[1])
+local polls = 0
 if (not holder) or holder == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return {1}
+  polls = 1
 end
-return {0, redis.call('GET', KEYS[2])}
+return {polls, redis.call('GET', KEYS[2])}
 """
 _RESIGN: Final = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -35,7 +36,10 @@ return 0
 
 @dataclass(frozen=True, slots=True)
 class Turn:
-    """Whether this process polls the upstream now; if not, the latest Task body another read."""
+    """Whether this process polls the upstream now, and the latest Task body any replica read.
+
+    A replica taking over from a poller that left first looks at what that poller last saw: a
+    finished task needs no further poll."""
 
     polls: bool
     latest: bytes | None = None
@@ -94,10 +98,8 @@ class RedisWaitLeases:
             )
         except StateUnavailable:
             return POLL  # alone, this process polls for its own waiters
-        if answer[0] == 1:
-            return POLL
         latest = answer[1] if len(answer) > 1 and isinstance(answer[1], bytes) else None
-        return Turn(polls=False, latest=latest)
+        return Turn(polls=answer[0] == 1, latest=latest)
 
     async def publish(self, fingerprint: str, task_id: str, body: bytes) -> None:
         latest = self._keys(fingerprint, task_id)[1]
