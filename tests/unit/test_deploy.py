@@ -15,6 +15,7 @@ from typing import Any, cast
 
 import pytest
 import yaml
+from yarl import URL
 
 from proxy.config import Settings, environment_overrides, parse_listen, settings_from
 
@@ -370,3 +371,28 @@ def test_no_secret_value_is_in_a_config_map() -> None:
                 assert secret not in text, f"a secret value in ConfigMap data {key!r}"
             for name in SECRET_ENV:
                 assert name not in text, f"{name} belongs in a Secret, not ConfigMap {key!r}"
+
+
+def test_the_gateway_shares_state_through_its_redis() -> None:
+    gateway = _example("gateway")
+    settings = gateway.settings()
+    assert settings.state.backend == "redis"
+    (redis_service,) = [
+        service
+        for service in _of_kind(gateway.documents, "Service")
+        if service["metadata"]["name"] != "moda-compat-proxy"
+        and "redis" in service["metadata"]["name"]
+    ]
+    (secret,) = _of_kind(_documents(KUBERNETES / "gateway" / "secret.yaml"), "Secret")
+    url = URL(secret["stringData"]["MODA_PROXY__STATE__REDIS_URL"])
+    assert url.host == redis_service["metadata"]["name"]
+    assert url.port == redis_service["spec"]["ports"][0]["port"]
+    assert url.password == secret["stringData"]["REDIS_PASSWORD"]
+    assert URL(settings.state.redis_url).password is None, "a password belongs in the Secret"
+    from_secret = environment_overrides({"MODA_PROXY__STATE__REDIS_URL": str(url)})
+    with_secret = settings_from(yaml.safe_load(gateway.config_text), from_secret)
+    assert with_secret.state.redis_url == str(url)
+    (policy,) = _of_kind(gateway.documents, "NetworkPolicy")
+    proxy_labels = gateway.deployment["spec"]["template"]["metadata"]["labels"]
+    (allowed,) = policy["spec"]["ingress"]
+    assert allowed["from"][0]["podSelector"]["matchLabels"].items() <= proxy_labels.items()
