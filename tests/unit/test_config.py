@@ -33,6 +33,10 @@ def test_no_file_gives_the_same_settings_as_the_shipped_one() -> None:
         ({"upstream": {"url": "https://api.moda.app?x=1"}}, "upstream.url"),
         ({"upstream": {"timeout_seconds": -1}}, "upstream.timeout_seconds"),
         ({"translation": {"status_words": {"succeeded": "done"}}}, "translation.status_words"),
+        ({"state": {"backend": "postgres"}}, "state.backend"),
+        ({"state": {"redis_url": "http://cache:6379"}}, "state.redis_url"),
+        ({"server": {"workers": 0}}, "server.workers"),
+        ({"server": {"workers": "many"}}, "server.workers"),
         ([1, 2], "mapping"),
     ],
 )
