@@ -15,16 +15,23 @@ from aiohttp import web
 
 from proxy.app import create_admin_app, create_app
 from proxy.clock import SystemClock
-from proxy.config import ConfigError, ServerSettings, Settings, load_settings, parse_listen
+from proxy.config import ConfigError, Settings, load_settings, parse_listen
 from proxy.keys import READINESS
 from proxy.logs import configure_logging
 from proxy.sandbox import create_sandbox_app
-from proxy.server.listener import Listener
+from proxy.server.listener import start_listener
+from proxy.workers import (
+    WORKER_ENV,
+    WorkerSpec,
+    WorkerStartError,
+    serve_worker,
+    supervise,
+    worker_count,
+)
 
 _log = logging.getLogger("proxy")
 _DEFAULT_CONFIG: Final = Path("config.yaml")
 EXIT_BAD_CONFIG: Final = 2
-_PARSER_LIMIT: Final = 64 * 1024
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--public-url", help="URL this proxy is reached at (server.public_url)")
     parser.add_argument("--admin-listen", help="admin HOST:PORT, overriding admin.listen")
     parser.add_argument(
+        "--workers",
+        help="server processes sharing the port: N (1-64) or `auto` (one per usable core), "
+        "overriding server.workers",
+    )
+    parser.add_argument(
         "--check-config",
         action="store_true",
         help="validate the configuration and exit",
@@ -54,6 +66,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         ("server", "public_url"): args.public_url,
         ("upstream", "url"): args.upstream,
         ("admin", "listen"): args.admin_listen,
+        ("server", "workers"): args.workers,
     }
     overrides: dict[str, dict[str, Any]] = {}
     for (section, key), value in wanted.items():
@@ -69,24 +82,6 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(path, _overrides(args), os.environ)
 
 
-async def _start(app: web.Application, listen: str, server: ServerSettings) -> Listener:
-    # Cancelling the handler of a client that went away releases what it held (a wait, a stream).
-    runner = web.AppRunner(
-        app,
-        access_log=None,
-        shutdown_timeout=server.shutdown_grace_seconds,
-        keepalive_timeout=server.keepalive_timeout_seconds,
-        handler_cancellation=True,
-        # Room above server.max_header_bytes, so oversized headers get Moda's envelope (431).
-        max_field_size=_PARSER_LIMIT,
-        max_line_size=_PARSER_LIMIT,
-    )
-    host, port = parse_listen(listen)
-    listener = Listener(runner, host, port, server.header_timeout_seconds)
-    await listener.start()
-    return listener
-
-
 async def _wait_for_signal() -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -96,8 +91,10 @@ async def _wait_for_signal() -> None:
 
 
 async def _serve(settings: Settings, app: web.Application) -> None:
-    proxy = await _start(app, settings.server.listen, settings.server)
-    admin = await _start(create_admin_app(app), settings.admin.listen, settings.server)
+    proxy = await start_listener(app, settings.server, listen=settings.server.listen)
+    admin = await start_listener(
+        create_admin_app(app), settings.server, listen=settings.admin.listen
+    )
     _log.info(
         "moda-compat-proxy listening on %s (admin on %s); upstream %s; clients without "
         "Moda-Version are served %s",
@@ -121,8 +118,8 @@ async def _serve(settings: Settings, app: web.Application) -> None:
 
 
 async def _serve_sandbox(settings: Settings, listen: str) -> None:
-    sandbox = await _start(
-        create_sandbox_app(settings.sandbox, SystemClock()), listen, settings.server
+    sandbox = await start_listener(
+        create_sandbox_app(settings.sandbox, SystemClock()), settings.server, listen=listen
     )
     _log.info("sandbox Moda API (2026-05-01) listening on %s", sandbox.url)
     try:
@@ -159,9 +156,45 @@ def _run(main: Coroutine[Any, Any, None]) -> None:
         runner.run(main)
 
 
+def _run_worker(handoff: str) -> int:
+    """A worker of a supervised proxy: everything it needs comes from its supervisor."""
+    try:
+        spec = WorkerSpec.decode(handoff)
+        logging.getLogger().setLevel(spec.settings.logging.level)
+        app = create_app(spec.settings, sandbox_url=spec.sandbox_url)
+    except ConfigError as exc:
+        sys.stderr.write(f"moda-compat-proxy: bad configuration: {exc}\n")
+        return EXIT_BAD_CONFIG
+    try:
+        _run(serve_worker(spec, app))
+    except OSError as exc:
+        sys.stderr.write(f"moda-compat-proxy: cannot listen: {exc}\n")
+        return 1
+    return 0
+
+
+def _serve_until_stopped(settings: Settings, app: web.Application) -> int:
+    workers = worker_count(settings.server.workers)
+    try:
+        if workers == 1:
+            _run(_serve(settings, app))
+        else:
+            _run(supervise(settings, app, workers))
+    except OSError as exc:
+        sys.stderr.write(f"moda-compat-proxy: cannot listen: {exc}\n")
+        return 1
+    except WorkerStartError as exc:
+        sys.stderr.write(f"moda-compat-proxy: cannot start: {exc}\n")
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     configure_logging("INFO")
+    handoff = os.environ.get(WORKER_ENV)
+    if handoff is not None:
+        return _run_worker(handoff)
     if argv[:1] == ["sandbox"]:
         return _run_sandbox(argv[1:])
     args = _parser().parse_args(argv)
@@ -175,12 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.check_config:
         sys.stdout.write("configuration is valid\n")
         return 0
-    try:
-        _run(_serve(settings, app))
-    except OSError as exc:
-        sys.stderr.write(f"moda-compat-proxy: cannot listen: {exc}\n")
-        return 1
-    return 0
+    return _serve_until_stopped(settings, app)
 
 
 if __name__ == "__main__":

@@ -88,12 +88,16 @@ async def _embedded_sandbox(settings: Settings, clock: Clock) -> tuple[web.AppRu
     return runner, f"http://{host}:{port}"
 
 
-def _upstream_lifecycle(clock: Clock) -> Callable[[web.Application], AsyncIterator[None]]:
+def _upstream_lifecycle(
+    clock: Clock, sandbox_url: str | None
+) -> Callable[[web.Application], AsyncIterator[None]]:
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
         sandbox: web.AppRunner | None = None
         base_url = settings.upstream.url
-        if base_url == SANDBOX:
+        if base_url == SANDBOX and sandbox_url is not None:
+            base_url = sandbox_url
+        elif base_url == SANDBOX:
             sandbox, base_url = await _embedded_sandbox(settings, clock)
         await app[UPSTREAM].open(base_url)
         await app[WEBHOOK_RELAY].open()
@@ -167,7 +171,10 @@ def create_app(
     secrets: WebhookSecrets | None = None,
     registry: CollectorRegistry | None = None,
     access_log: AccessLog | None = None,
+    sandbox_url: str | None = None,
 ) -> web.Application:
+    """The proxy app. With `upstream.url: sandbox` it embeds a sandbox of its own, unless
+    `sandbox_url` names one already running (a supervisor's, shared by its workers)."""
     _check_versions(settings, bundle)
     clock = clock or SystemClock()
     app = web.Application(
@@ -204,7 +211,7 @@ def create_app(
     )
     app[WAIT_HUB] = WaitHub(settings.prefer_wait, clock, app[UPSTREAM].send, stats, state.waits)
     app.on_shutdown.append(_release_waiters)
-    app.cleanup_ctx.append(_upstream_lifecycle(clock))
+    app.cleanup_ctx.append(_upstream_lifecycle(clock, sandbox_url))
     app.router.add_post(RELAY_PATH + "/{token}", relay_webhook)
     app.router.add_route("*", "/{tail:.*}", proxy_request)
     return app

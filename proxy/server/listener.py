@@ -7,11 +7,17 @@ timeout. Only public aiohttp API is used: the runner's `server` is the protocol 
 """
 
 import asyncio
+import socket
+from collections.abc import Sequence
 from typing import Final
 
 from aiohttp import web
 
+from proxy.config import ServerSettings, parse_listen
+
 _HEAD_END: Final = b"\r\n\r\n"
+# Room above server.max_header_bytes, so oversized headers get Moda's envelope (431).
+_PARSER_LIMIT: Final = 64 * 1024
 
 
 class _HeaderDeadline(asyncio.Protocol):
@@ -50,10 +56,21 @@ class _HeaderDeadline(asyncio.Protocol):
 
 
 class Listener:
-    def __init__(self, runner: web.AppRunner, host: str, port: int, header_timeout: float) -> None:
-        self._runner, self._host, self._port = runner, host, port
+    """Serves a runner on (host, port), or on `sockets` bound elsewhere (see proxy.workers)."""
+
+    def __init__(
+        self,
+        runner: web.AppRunner,
+        header_timeout: float,
+        *,
+        address: tuple[str, int] | None = None,
+        sockets: Sequence[socket.socket] = (),
+    ) -> None:
+        if (address is None) == (not sockets):
+            raise ValueError("a listener takes either an address or sockets")
+        self._runner, self._address, self._sockets = runner, address, sockets
         self._header_timeout = header_timeout
-        self._server: asyncio.Server | None = None
+        self._servers: list[asyncio.Server] = []
 
     async def start(self) -> None:
         await self._runner.setup()
@@ -61,19 +78,50 @@ class Listener:
         if factory is None:
             raise RuntimeError("the runner has no server after setup")
         timeout = self._header_timeout
-        self._server = await asyncio.get_running_loop().create_server(
-            lambda: _HeaderDeadline(factory(), timeout), self._host, self._port
-        )
+        loop = asyncio.get_running_loop()
+
+        def protocol() -> asyncio.Protocol:
+            return _HeaderDeadline(factory(), timeout)
+
+        if self._address is not None:
+            self._servers.append(await loop.create_server(protocol, *self._address))
+        for sock in self._sockets:
+            self._servers.append(await loop.create_server(protocol, sock=sock))
 
     @property
     def url(self) -> str:
-        if self._server is None or not self._server.sockets:
+        sockets = [sock for server in self._servers for sock in server.sockets]
+        if not sockets:
             raise RuntimeError("the listener is not started")
-        host, port = self._server.sockets[0].getsockname()[:2]
+        host, port = sockets[0].getsockname()[:2]
         return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     async def close(self) -> None:
         """Stops accepting, then lets the runner finish in-flight requests within its grace."""
-        if self._server is not None:
-            self._server.close()
+        for server in self._servers:
+            server.close()
         await self._runner.cleanup()
+
+
+async def start_listener(
+    app: web.Application,
+    server: ServerSettings,
+    *,
+    listen: str | None = None,
+    sockets: Sequence[socket.socket] = (),
+) -> Listener:
+    """Serves `app` on `listen` (HOST:PORT) or on bound `sockets`, with the server's limits."""
+    # Cancelling the handler of a client that went away releases what it held (a wait, a stream).
+    runner = web.AppRunner(
+        app,
+        access_log=None,
+        shutdown_timeout=server.shutdown_grace_seconds,
+        keepalive_timeout=server.keepalive_timeout_seconds,
+        handler_cancellation=True,
+        max_field_size=_PARSER_LIMIT,
+        max_line_size=_PARSER_LIMIT,
+    )
+    address = parse_listen(listen) if listen is not None else None
+    listener = Listener(runner, server.header_timeout_seconds, address=address, sockets=sockets)
+    await listener.start()
+    return listener

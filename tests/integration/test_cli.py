@@ -4,106 +4,32 @@ import asyncio
 import json
 import signal
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
 
 from tests.fakes.faulty import free_port
+from tests.fakes.processes import ROOT, run_proxy, running_proxy
 
-ROOT = Path(__file__).resolve().parents[2]
 AUTH = {"Authorization": "Bearer moda_live_cli"}
-
-
-async def _run(*args: str, cwd: Path = ROOT) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "proxy",
-        *args,
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=30)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
-
-
-@dataclass
-class RunningProxy:
-    process: asyncio.subprocess.Process
-    url: str
-    admin_url: str
-    log: list[str] = field(default_factory=list)
-
-    def terminate(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-
-    async def exit_code(self) -> int:
-        return await asyncio.wait_for(self.process.wait(), timeout=15)
-
-
-async def _drain(stream: asyncio.StreamReader, into: list[str]) -> None:
-    # An undrained pipe would fill up and stall the proxy's logging.
-    while line := await stream.readline():
-        into.append(line.decode())
-
-
-@asynccontextmanager
-async def running_proxy(tmp_path: Path, config: str = "") -> AsyncIterator[RunningProxy]:
-    port, admin = free_port(), free_port()
-    config_path = tmp_path / "config.yaml"
-    config_path.write_text(config)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "proxy",
-        "--config",
-        str(config_path),
-        "--listen",
-        f"127.0.0.1:{port}",
-        "--admin-listen",
-        f"127.0.0.1:{admin}",
-        cwd=ROOT,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    running = RunningProxy(process, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{admin}")
-    assert process.stderr is not None
-    drain = asyncio.ensure_future(_drain(process.stderr, running.log))
-    try:
-        for _ in range(400):
-            if any("listening on" in line for line in running.log):
-                break
-            await asyncio.sleep(0.05)
-        assert any(f"listening on {running.url}" in line for line in running.log), running.log
-        yield running
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-        await drain
 
 
 async def test_a_bad_config_prints_one_line_naming_the_key_and_exits_2(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text("upstream:\n  url: sandbox\n  timeout_secs: 3\n")
-    code, _, err = await _run("--config", str(config))
+    code, _, err = await run_proxy("--config", str(config))
     assert code == 2
     assert err.strip().count("\n") == 0
     assert "upstream.timeout_secs" in err
 
 
 async def test_check_config_accepts_the_shipped_file() -> None:
-    code, out, _ = await _run("--check-config")
+    code, out, _ = await run_proxy("--check-config")
     assert (code, out.strip()) == (0, "configuration is valid")
 
 
 async def test_a_bad_listen_flag_is_a_config_error() -> None:
-    code, _, err = await _run("--listen", "nowhere", "--check-config")
+    code, _, err = await run_proxy("--listen", "nowhere", "--check-config")
     assert code == 2
     assert "server.listen" in err
 

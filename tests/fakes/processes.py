@@ -1,0 +1,103 @@
+"""The program as a user runs it: `python -m proxy` in a real process, on loopback ports."""
+
+import asyncio
+import signal
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.fakes.faulty import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def run_proxy(
+    *args: str, cwd: Path = ROOT, env: Mapping[str, str] | None = None
+) -> tuple[int, str, str]:
+    """Runs the program to its end (within 30 s): exit status, standard output and error."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "proxy",
+        *args,
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+@dataclass
+class RunningProxy:
+    process: asyncio.subprocess.Process
+    url: str
+    admin_url: str
+    log: list[str] = field(default_factory=list)
+
+    def terminate(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+
+    async def exit_code(self) -> int:
+        return await asyncio.wait_for(self.process.wait(), timeout=15)
+
+
+async def _drain(stream: asyncio.StreamReader, into: list[str]) -> None:
+    # An undrained pipe would fill up and stall the proxy's logging.
+    while line := await stream.readline():
+        into.append(line.decode())
+
+
+async def eventually(condition: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
+    """Polls `condition` until it holds; fails the test if it still does not after `within` s."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not await condition():
+        assert loop.time() < deadline, f"{condition.__name__} did not hold within {within} s"
+        await asyncio.sleep(0.05)
+
+
+@asynccontextmanager
+async def running_proxy(
+    tmp_path: Path, config: str = "", args: Sequence[str] = ()
+) -> AsyncIterator[RunningProxy]:
+    """The proxy with `config` as its config file and `args` as extra flags, until it logs
+    that it listens; killed on the way out if it still runs."""
+    port, admin = free_port(), free_port()
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(config)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "proxy",
+        "--config",
+        str(config_path),
+        "--listen",
+        f"127.0.0.1:{port}",
+        "--admin-listen",
+        f"127.0.0.1:{admin}",
+        *args,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    running = RunningProxy(process, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{admin}")
+    assert process.stderr is not None
+    drain = asyncio.ensure_future(_drain(process.stderr, running.log))
+    try:
+
+        async def listening() -> bool:
+            return any("listening on" in line for line in running.log)
+
+        await eventually(listening, within=20)
+        assert any(f"listening on {running.url}" in line for line in running.log), running.log
+        yield running
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await drain
