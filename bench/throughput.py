@@ -332,7 +332,7 @@ def start_nginx(stack: contextlib.ExitStack, workdir: Path, connections: int) ->
 
 
 def start_proxy(
-    stack: contextlib.ExitStack, workdir: Path, upstream_url: str
+    stack: contextlib.ExitStack, workdir: Path, upstream_url: str, extra_args: Sequence[str] = ()
 ) -> tuple[int, str, Path]:
     """Start one proxy process in front of the upstream; returns its pid, base URL and log."""
     home = workdir / "proxy"
@@ -346,6 +346,7 @@ def start_proxy(
         "--upstream", upstream_url,
         "--listen", f"{LOOPBACK}:{port}",
         "--admin-listen", f"{LOOPBACK}:{admin_port}",
+        *extra_args,
     ]  # fmt: skip
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
@@ -701,11 +702,14 @@ def positive_int(text: str) -> int:
     return value
 
 
-def parse_options(argv: Sequence[str] | None) -> Options:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.throughput",
-        description="Proxy throughput and CPU per request: translated vs pass-through vs direct.",
-    )
+def parse_options(
+    argv: Sequence[str] | None,
+    prog: str = "python -m bench.throughput",
+    description: str = (
+        "Proxy throughput and CPU per request: translated vs pass-through vs direct."
+    ),
+) -> Options:
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument(
         "--duration", type=positive_int, default=10, help="seconds per scenario (10)"
     )
