@@ -361,7 +361,7 @@ def start_proxy(
 
 def log_problems(log: Path) -> list[str]:
     """The warning, error and traceback lines a process wrote to its log."""
-    markers = (" WARNING ", " ERROR ", " CRITICAL ", "Traceback")
+    markers = ('"level":"warning"', '"level":"error"', '"level":"critical"', "Traceback")
     try:
         lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:

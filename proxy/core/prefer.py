@@ -64,6 +64,13 @@ def is_settled(document: dict[str, Any]) -> bool:
     return document.get("status") in TERMINAL_STATUSES
 
 
+def lifecycle_step(document: dict[str, Any]) -> int:
+    """How far along a task is: 0 queued, 1 started (running, canceling), 2 settled."""
+    if is_settled(document):
+        return 2
+    return 0 if document.get("status") == "queued" else 1
+
+
 def poll_delay(document: dict[str, Any], floor: float, default: float) -> float:
     """Seconds until the next poll: never sooner than the upstream asked, nor than the floor."""
     asked = document.get("retry_after_ms")

@@ -18,6 +18,7 @@ from proxy.core.prefer import (
     applied_wait,
     is_settled,
     is_task_envelope,
+    lifecycle_step,
     parse_prefer,
     poll_delay,
     wait_budget,
@@ -182,7 +183,11 @@ class WaitHub:
             await self._clock.sleep(interval)
             turn = await self._take_turn(watch, interval)
             latest = _document(turn.latest) if turn.latest is not None else None
-            if turn.latest is not None and latest is not None:
+            # Another replica's last poll may predate this one's own answer: never step back.
+            steps_back = latest is not None and lifecycle_step(latest) < lifecycle_step(
+                watch.document
+            )
+            if turn.latest is not None and latest is not None and not steps_back:
                 watch.update(turn.latest, latest)
             if watch.released.is_set():
                 return

@@ -4,6 +4,7 @@ from proxy.core.prefer import (
     applied_wait,
     is_settled,
     is_task_envelope,
+    lifecycle_step,
     parse_prefer,
     poll_delay,
     wait_budget,
@@ -59,3 +60,11 @@ def test_task_envelopes_and_settled_states_are_recognised() -> None:
     assert not is_task_envelope([make_task()])
     assert is_settled(make_task(status="expired"))
     assert not is_settled(make_task(status="canceling"))
+
+
+def test_lifecycle_steps_only_go_forward_from_queued_to_settled() -> None:
+    steps = [
+        lifecycle_step(make_task(status=status))
+        for status in ("queued", "running", "canceling", "succeeded", "expired")
+    ]
+    assert steps == [0, 1, 1, 2, 2]
