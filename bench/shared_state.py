@@ -17,10 +17,7 @@ redis-server this script starts on a free port and stops at the end. For each ba
 import argparse
 import asyncio
 import contextlib
-import shutil
-import socket
 import statistics
-import tempfile
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -32,6 +29,7 @@ import orjson
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from bench.redis_server import running_redis
 from proxy.app import create_app
 from proxy.clock import SystemClock
 from proxy.config import settings_from
@@ -54,38 +52,6 @@ async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     host, port = runner.addresses[0][:2]
     return runner, f"http://{host}:{port}"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextlib.asynccontextmanager
-async def _redis_server() -> AsyncIterator[str]:
-    executable = shutil.which("redis-server")
-    if executable is None:
-        raise SystemExit("redis-server is not installed: apt-get install redis-server")
-    port = _free_port()
-    with tempfile.TemporaryDirectory() as workdir:
-        process = await asyncio.create_subprocess_exec(
-            executable,
-            *("--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", workdir),
-            stdout=asyncio.subprocess.DEVNULL,
-        )
-        try:
-            for _ in range(200):
-                with contextlib.suppress(OSError):
-                    _, writer = await asyncio.open_connection("127.0.0.1", port)
-                    writer.close()
-                    break
-                await asyncio.sleep(0.02)
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            process.kill()
-            await process.wait()
 
 
 @dataclass
@@ -218,7 +184,7 @@ async def _team_lookups(session: aiohttp.ClientSession, setup: Setup) -> int:
 
 async def _measure(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     results: dict[str, dict[str, float]] = {}
-    async with _redis_server() as redis_url:
+    async with running_redis() as redis_url:
         for backend in ("memory", "redis"):
             async with (
                 _setup(backend, redis_url, args.items) as setup,

@@ -3,15 +3,18 @@
 Run from the project root:
 
     .venv/bin/python -m bench.soak [--minutes 10] [--clients 16] [--fault-rate 0.03]
+                                   [--workers 1] [--state memory|redis]
 
 It starts, on loopback only: the sandbox Moda API in this process, with faults injected at random
 (a 503, a hang past the proxy's timeout, a connection cut); a legacy webhook receiver that verifies
 signatures and refuses one event in ten once, so Moda's retries must bring it again; and the proxy
 as its own process (`python -m proxy`). Clients then create tasks (half with a `callback_url`),
 read them, wait on them with `Prefer: wait`, page through lists and read as `2026-05-01` clients,
-for `--minutes`. At the end it reports requests served,
+for `--minutes`. `--workers N` runs the proxy as a supervisor with N workers; `--state redis` starts
+a redis-server on loopback and shares the proxy's state through it. At the end it reports requests
+served,
 answers by kind, p50/p99 latency, webhook deliveries lost or duplicated (target 0), and the proxy's
-memory after warm-up and at the end (target: at most 10% growth).
+memory (all its processes) after warm-up and at the end (target: at most 10% growth).
 """
 
 import argparse
@@ -35,6 +38,7 @@ import aiohttp
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from bench.redis_server import running_redis
 from proxy.clock import SystemClock
 from proxy.core.signing import verify
 from proxy.sandbox import SandboxSettings, create_sandbox_app
@@ -113,19 +117,32 @@ async def _serve(app: web.Application, port: int = 0) -> tuple[web.AppRunner, st
 
 
 def _rss_kib(pid: int) -> int:
+    """The resident memory of a process and its children (a supervisor's workers)."""
+    total = 0
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+            total = int(line.split()[1])
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return total + sum(_rss_kib(int(child)) for child in children)
 
 
-async def _start_proxy(sandbox_url: str, workdir: Path) -> tuple[asyncio.subprocess.Process, str]:
+@dataclass(frozen=True)
+class ProxyOptions:
+    workers: int
+    redis_url: str | None
+
+
+async def _start_proxy(
+    sandbox_url: str, workdir: Path, options: ProxyOptions
+) -> tuple[asyncio.subprocess.Process, str]:
     port, admin = _free_port(), _free_port()
     config = workdir / "config.yaml"
+    state = f"state:\n  backend: redis\n  redis_url: {options.redis_url}\n"
     config.write_text(
+        f"server:\n  workers: {options.workers}\n"
         "upstream:\n  timeout_seconds: 2\n"
         "webhooks:\n  allow_http_callbacks: true\n  allow_private_callback_hosts: true\n"
-        "logging:\n  access_log: false\n"
+        "logging:\n  access_log: false\n" + (state if options.redis_url else "")
     )
     environ = {
         **os.environ,
@@ -155,7 +172,7 @@ async def _start_proxy(sandbox_url: str, workdir: Path) -> tuple[asyncio.subproc
         for _ in range(200):
             # Refused until the proxy listens: keep asking.
             with contextlib.suppress(aiohttp.ClientError):
-                async with session.get(f"http://127.0.0.1:{admin}/-/healthz") as response:
+                async with session.get(f"http://127.0.0.1:{admin}/-/readyz") as response:
                     if response.status == 200:
                         return process, url
             await asyncio.sleep(0.1)
@@ -222,7 +239,7 @@ async def _drive(clients: list[Client], until: float) -> None:
     await asyncio.gather(*(loop(client) for client in clients))
 
 
-async def _soak(minutes: float, count: int, fault_rate: float) -> None:
+async def _soak(minutes: float, count: int, fault_rate: float, options: ProxyOptions) -> None:
     tally = Tally()
     settings = SandboxSettings(
         queued_seconds=0.5,
@@ -237,7 +254,7 @@ async def _soak(minutes: float, count: int, fault_rate: float) -> None:
     sandbox, sandbox_url = await _serve(sandbox_app)
     receiver, receiver_url = await _serve(_receiver(tally))
     with tempfile.TemporaryDirectory() as workdir:
-        process, proxy_url = await _start_proxy(sandbox_url, Path(workdir))
+        process, proxy_url = await _start_proxy(sandbox_url, Path(workdir), options)
         try:
             timeout = aiohttp.ClientTimeout(total=30)
             async with aiohttp.ClientSession(
@@ -260,6 +277,8 @@ async def _soak(minutes: float, count: int, fault_rate: float) -> None:
             await process.wait()
             await receiver.cleanup()
             await sandbox.cleanup()
+    state = "redis" if options.redis_url else "memory"
+    print(f"proxy: {options.workers} worker(s), state.backend {state}")
     _report(tally, minutes, rss_start, rss_end)
 
 
@@ -296,11 +315,22 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--fault-rate", type=float, default=0.03)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--state", choices=("memory", "redis"), default="memory")
     args = parser.parse_args()
     # Injected cuts make the sandbox and its server log tracebacks; they are expected here.
     for name in ("aiohttp.server", "proxy.sandbox"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
-    asyncio.run(_soak(args.minutes, args.clients, args.fault_rate))
+    asyncio.run(_run(args))
+
+
+async def _run(args: argparse.Namespace) -> None:
+    if args.state == "memory":
+        await _soak(args.minutes, args.clients, args.fault_rate, ProxyOptions(args.workers, None))
+        return
+    async with running_redis() as redis_url:
+        options = ProxyOptions(args.workers, redis_url)
+        await _soak(args.minutes, args.clients, args.fault_rate, options)
 
 
 if __name__ == "__main__":
