@@ -17,7 +17,7 @@ from proxy.app import create_admin_app, create_app
 from proxy.clock import SystemClock
 from proxy.config import ConfigError, Settings, load_settings, parse_listen
 from proxy.keys import READINESS
-from proxy.logs import configure_logging
+from proxy.logs import configure_logging, tag_log_lines
 from proxy.sandbox import create_sandbox_app
 from proxy.server.listener import start_listener
 from proxy.workers import (
@@ -160,6 +160,7 @@ def _run_worker(handoff: str) -> int:
     """A worker of a supervised proxy: everything it needs comes from its supervisor."""
     try:
         spec = WorkerSpec.decode(handoff)
+        tag_log_lines(worker=spec.index)
         logging.getLogger().setLevel(spec.settings.logging.level)
         app = create_app(spec.settings, sandbox_url=spec.sandbox_url)
     except ConfigError as exc:

@@ -112,12 +112,17 @@ def _upstream_lifecycle(
     return lifecycle
 
 
+def listen_url(settings: Settings) -> str:
+    """The URL of `server.listen`, as a client on this machine reaches it."""
+    host, port = parse_listen(settings.server.listen)
+    host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104 - a name, not a bind
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def _public_url(settings: Settings) -> str:
     if settings.server.public_url:
         return settings.server.public_url
-    host, port = parse_listen(settings.server.listen)
-    host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104 - a name, not a bind
-    url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    url = listen_url(settings)
     if settings.upstream.url != SANDBOX:
         _log.warning("server.public_url is not set: webhook relay URLs will name %s", url)
     return url

@@ -5,11 +5,16 @@ import logging
 import logging.handlers
 import queue
 from datetime import UTC, datetime
-from typing import Final
 
 import orjson
 
-_STANDARD_ATTRIBUTES: Final = frozenset(vars(logging.makeLogRecord({})))
+# Fields every line of this process carries, e.g. which worker of a supervised proxy wrote it.
+PROCESS_FIELDS: dict[str, object] = {}
+
+
+def tag_log_lines(**fields: object) -> None:
+    """Adds `fields` to every log and access line this process writes from now on."""
+    PROCESS_FIELDS.update(fields)
 
 
 class JsonLines(logging.Formatter):
@@ -18,6 +23,7 @@ class JsonLines(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
+            **PROCESS_FIELDS,
         }
         line["message"] = record.getMessage()
         if record.exc_info:

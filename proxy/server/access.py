@@ -13,6 +13,8 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from proxy.logs import PROCESS_FIELDS
+
 
 class AccessLog:
     def __init__(self, sink: Callable[[bytes], None] | None = None) -> None:
@@ -25,6 +27,7 @@ class AccessLog:
             "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "level": "info",
             "logger": "proxy.access",
+            **PROCESS_FIELDS,
             **line,
         }
         encoded = orjson.dumps(stamped) + b"\n"

@@ -17,6 +17,7 @@ from typing import Final
 
 from aiohttp import web
 
+from proxy.app import listen_url
 from proxy.clock import SystemClock
 from proxy.config import SANDBOX, Settings, parse_listen
 from proxy.sandbox import create_sandbox_app
@@ -50,9 +51,16 @@ def _worker_environment(settings: Settings) -> dict[str, str]:
 
 
 def _worker_settings(settings: Settings, listen: str) -> Settings:
-    """The settings as resolved, with the port a `:0` listen address resolved to."""
+    """The settings as resolved, with the port a `:0` listen address resolved to.
+
+    A missing `public_url` is filled in as a single proxy would, once: the supervisor already
+    warned about it, and every worker must name the same relay URLs."""
     server = settings.server.model_copy(update={"listen": listen})
-    return settings.model_copy(update={"server": server})
+    resolved = settings.model_copy(update={"server": server})
+    public_url = server.public_url or listen_url(resolved)
+    return resolved.model_copy(
+        update={"server": server.model_copy(update={"public_url": public_url})}
+    )
 
 
 async def _start_sandbox(settings: Settings, stack: contextlib.AsyncExitStack) -> str:

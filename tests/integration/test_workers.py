@@ -99,6 +99,11 @@ async def test_two_workers_serve_legacy_and_canonical_clients_from_one_shared_sa
     warnings = [line for line in proxy.log if '"warning"' in line]
     assert len(warnings) == 1, warnings
     assert "each of the 2 workers keeps its own pagination checkpoints" in warnings[0]
+    # Every line a worker writes, access lines included, says which worker it is.
+    lines = [json.loads(line) for line in proxy.log if line.startswith("{")]
+    access = [line for line in lines if line["logger"] == "proxy.access"]
+    assert {line["worker"] for line in access} == {0, 1}
+    assert "worker" not in json.loads(warnings[0])  # the supervisor's own lines
     assert "state.backend: redis shares them" in warnings[0]
 
 
@@ -160,9 +165,9 @@ async def test_readiness_fails_while_the_workers_cannot_reach_the_upstream(tmp_p
     assert (status, ready["status"]) == (503, "not ready")
     assert [(w["ready"], w["status"]) for w in ready["workers"]] == [(False, 503), (False, 503)]
     assert {w["detail"]["status"] for w in ready["workers"]} == {"upstream unreachable"}
-    # One key for all workers: the warning that it is made up comes once, from the supervisor.
-    unset = [line for line in proxy.log if "MODA_PROXY_RELAY_SECRET is not set" in line]
-    assert len(unset) == 1
+    # One key and one public URL for all workers: each warning comes once, from the supervisor.
+    for warning in ("MODA_PROXY_RELAY_SECRET is not set", "server.public_url is not set"):
+        assert len([line for line in proxy.log if warning in line]) == 1, warning
 
 
 async def test_a_killed_worker_is_replaced_while_the_other_keeps_serving(tmp_path: Path) -> None:
