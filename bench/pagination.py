@@ -24,6 +24,7 @@ import aiohttp
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from bench.loopback import serve
 from proxy.app import create_app
 from proxy.clock import SystemClock
 from proxy.config import settings_from
@@ -33,15 +34,6 @@ from proxy.secrets import WebhookSecrets
 
 LIST_PATH = "/v1/canvases"
 SEEDED = 45  # the sandbox seeds this many canvases per account before --items are added
-
-
-async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    return runner, f"http://{host}:{port}"
 
 
 def _sandbox(calls: list[str]) -> web.Application:
@@ -101,12 +93,12 @@ async def _measure(items: int) -> dict[str, float]:
     tokens = ["moda_live_bench_iterate", "moda_live_bench_jump", "moda_live_bench_jump_counted"]
     for token in tokens:
         sandbox_app[SANDBOX_STATE].account(token).add_canvases(items - SEEDED)
-    sandbox, sandbox_url = await _serve(sandbox_app)
+    sandbox, sandbox_url = await serve(sandbox_app)
     secrets = WebhookSecrets(relay_key=b"bench-relay-key")
-    counted, counted_url = await _serve(
+    counted, counted_url = await serve(
         create_app(settings_from({"upstream": {"url": sandbox_url}}), secrets=secrets)
     )
-    uncounted, uncounted_url = await _serve(
+    uncounted, uncounted_url = await serve(
         create_app(
             settings_from({"upstream": {"url": sandbox_url}, "pagination": {"count_max_pages": 0}}),
             secrets=secrets,

@@ -3,16 +3,10 @@
 import asyncio
 import contextlib
 import shutil
-import socket
 import tempfile
 from collections.abc import AsyncIterator
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from bench.loopback import LOOPBACK, free_port
 
 
 @contextlib.asynccontextmanager
@@ -21,21 +15,21 @@ async def running_redis() -> AsyncIterator[str]:
     executable = shutil.which("redis-server")
     if executable is None:
         raise SystemExit("redis-server is not installed: apt-get install redis-server")
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory() as workdir:
         process = await asyncio.create_subprocess_exec(
             executable,
-            *("--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", workdir),
+            *("--port", str(port), "--bind", LOOPBACK, "--save", "", "--dir", workdir),
             stdout=asyncio.subprocess.DEVNULL,
         )
         try:
             for _ in range(200):
                 with contextlib.suppress(OSError):
-                    _, writer = await asyncio.open_connection("127.0.0.1", port)
+                    _, writer = await asyncio.open_connection(LOOPBACK, port)
                     writer.close()
                     break
                 await asyncio.sleep(0.02)
-            yield f"redis://127.0.0.1:{port}/0"
+            yield f"redis://{LOOPBACK}:{port}/0"
         finally:
             process.kill()
             await process.wait()

@@ -29,6 +29,7 @@ import orjson
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from bench.loopback import serve
 from bench.redis_server import running_redis
 from proxy.app import create_app
 from proxy.clock import SystemClock
@@ -44,14 +45,6 @@ LEGACY = {"Authorization": f"Bearer {TOKEN}", "Moda-Version": "2026-04-12"}
 SECRET = "whsec_bench"
 RELAY_KEY = b"bench relay key"
 SEEDED = 45
-
-
-async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    host, port = runner.addresses[0][:2]
-    return runner, f"http://{host}:{port}"
 
 
 @dataclass
@@ -93,8 +86,8 @@ async def _setup(backend: str, redis_url: str, items: int) -> AsyncIterator[Setu
     delivered: Counter[str] = Counter()
     runners: list[web.AppRunner] = []
     try:
-        sandbox, sandbox_url = await _serve(_sandbox(calls, items))
-        receiver, receiver_url = await _serve(_receiver(delivered))
+        sandbox, sandbox_url = await serve(_sandbox(calls, items))
+        receiver, receiver_url = await serve(_receiver(delivered))
         runners += [sandbox, receiver]
         settings = settings_from(
             {
@@ -107,7 +100,7 @@ async def _setup(backend: str, redis_url: str, items: int) -> AsyncIterator[Setu
         secrets = WebhookSecrets(relay_key=RELAY_KEY, default=SECRET)
         urls = []
         for _ in range(2):
-            runner, url = await _serve(create_app(settings, secrets=secrets))
+            runner, url = await serve(create_app(settings, secrets=secrets))
             runners.append(runner)
             urls.append(url)
         yield Setup(calls, (urls[0], urls[1]), f"{receiver_url}/hooks", delivered)

@@ -25,7 +25,6 @@ import logging
 import os
 import random
 import signal
-import socket
 import statistics
 import sys
 import tempfile
@@ -38,6 +37,7 @@ import aiohttp
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from bench.loopback import free_port, serve
 from bench.redis_server import running_redis
 from proxy.clock import SystemClock
 from proxy.core.signing import verify
@@ -46,13 +46,6 @@ from proxy.sandbox import SandboxSettings, create_sandbox_app
 SECRET = "whsec_soak"
 TERMINAL_EVENTS = {"job.completed", "job.failed", "job.dead_letter", "job.cancelled"}
 WARM_UP_SECONDS = 30.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -108,14 +101,6 @@ def _receiver(tally: Tally) -> web.Application:
     return app
 
 
-async def _serve(app: web.Application, port: int = 0) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    host, bound = runner.addresses[0][:2]
-    return runner, f"http://{host}:{bound}"
-
-
 def _rss_kib(pid: int) -> int:
     """The resident memory of a process and its children (a supervisor's workers)."""
     total = 0
@@ -135,7 +120,7 @@ class ProxyOptions:
 async def _start_proxy(
     sandbox_url: str, workdir: Path, options: ProxyOptions
 ) -> tuple[asyncio.subprocess.Process, str]:
-    port, admin = _free_port(), _free_port()
+    port, admin = free_port(), free_port()
     config = workdir / "config.yaml"
     state = f"state:\n  backend: redis\n  redis_url: {options.redis_url}\n"
     config.write_text(
@@ -251,8 +236,8 @@ async def _soak(minutes: float, count: int, fault_rate: float, options: ProxyOpt
     )
     sandbox_app = create_sandbox_app(settings, SystemClock())
     sandbox_app.middlewares.insert(0, _faulty(fault_rate, tally))
-    sandbox, sandbox_url = await _serve(sandbox_app)
-    receiver, receiver_url = await _serve(_receiver(tally))
+    sandbox, sandbox_url = await serve(sandbox_app)
+    receiver, receiver_url = await serve(_receiver(tally))
     with tempfile.TemporaryDirectory() as workdir:
         process, proxy_url = await _start_proxy(sandbox_url, Path(workdir), options)
         try:

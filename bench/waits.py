@@ -22,6 +22,7 @@ import aiohttp
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from bench.loopback import serve
 from proxy.app import create_app
 from proxy.clock import SystemClock
 from proxy.config import settings_from
@@ -29,14 +30,6 @@ from proxy.sandbox import SandboxSettings, create_sandbox_app
 
 TOKEN = "moda_live_bench_waits"
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "Moda-Version": "2026-04-12"}
-
-
-async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    host, port = runner.addresses[0][:2]
-    return runner, f"http://{host}:{port}"
 
 
 def _rss_kib() -> int:
@@ -102,8 +95,8 @@ async def _measure(waiters: int, tasks: int, seconds: int) -> None:
         return await handler(request)
 
     sandbox_app.middlewares.insert(0, count)
-    sandbox, sandbox_url = await _serve(sandbox_app)
-    proxy, proxy_url = await _serve(
+    sandbox, sandbox_url = await serve(sandbox_app)
+    proxy, proxy_url = await serve(
         create_app(
             settings_from({"upstream": {"url": sandbox_url}, "logging": {"access_log": False}})
         )

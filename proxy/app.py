@@ -79,7 +79,8 @@ def _check_versions(settings: Settings, bundle: VersionBundle) -> None:
         )
 
 
-async def _embedded_sandbox(settings: Settings, clock: Clock) -> tuple[web.AppRunner, str]:
+async def start_embedded_sandbox(settings: Settings, clock: Clock) -> tuple[web.AppRunner, str]:
+    """The sandbox Moda API on a loopback port of the kernel's choosing: its runner and URL."""
     runner = web.AppRunner(create_sandbox_app(settings.sandbox, clock), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -98,7 +99,7 @@ def _upstream_lifecycle(
         if base_url == SANDBOX and sandbox_url is not None:
             base_url = sandbox_url
         elif base_url == SANDBOX:
-            sandbox, base_url = await _embedded_sandbox(settings, clock)
+            sandbox, base_url = await start_embedded_sandbox(settings, clock)
         await app[UPSTREAM].open(base_url)
         await app[WEBHOOK_RELAY].open()
         await app[STATE].open()
@@ -112,9 +113,9 @@ def _upstream_lifecycle(
     return lifecycle
 
 
-def listen_url(settings: Settings) -> str:
-    """The URL of `server.listen`, as a client on this machine reaches it."""
-    host, port = parse_listen(settings.server.listen)
+def listen_url(listen: str) -> str:
+    """The URL of a HOST:PORT listen address, as a client on this machine reaches it."""
+    host, port = parse_listen(listen)
     host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104 - a name, not a bind
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
@@ -122,7 +123,7 @@ def listen_url(settings: Settings) -> str:
 def _public_url(settings: Settings) -> str:
     if settings.server.public_url:
         return settings.server.public_url
-    url = listen_url(settings)
+    url = listen_url(settings.server.listen)
     if settings.upstream.url != SANDBOX:
         _log.warning("server.public_url is not set: webhook relay URLs will name %s", url)
     return url

@@ -9,7 +9,6 @@ from proxy.config import PaginationSettings
 from proxy.core.credentials import credential_fingerprint
 from proxy.core.messages import ApiRequest, ApiResponse, Send
 from proxy.core.pagination import (
-    Checkpoints,
     Fetch,
     ListState,
     OffsetPagination,
@@ -20,7 +19,7 @@ from proxy.core.pagination import (
 )
 from proxy.errors import UpstreamContractError
 from proxy.metrics import ComponentStats
-from proxy.state import ListStore, list_key
+from proxy.state import ListStore, empty_list_state, list_key
 
 TOTAL_EXACT_HEADER: Final = "X-Total-Exact"
 
@@ -73,10 +72,7 @@ class OffsetPaginator:
 
     async def _load(self, key: str | None, page: PageRequest) -> ListState:
         if key is None:
-            settings = self._settings
-            return ListState(
-                Checkpoints(settings.max_anchors_per_list, settings.upstream_page_size)
-            )
+            return empty_list_state(self._settings)
         return await self._store.load(key, page.offset)
 
     async def __call__(

@@ -18,7 +18,7 @@ from proxy.core.pagination import ListState
 from proxy.metrics import ComponentStats, InstrumentedCache
 from proxy.state.deliveries import Claim, DeliveryLedger, MemoryDeliveries, RedisDeliveries
 from proxy.state.link import RedisLink, connect
-from proxy.state.lists import ListStore, MemoryLists, RedisLists, list_key
+from proxy.state.lists import ListStore, MemoryLists, RedisLists, empty_list_state, list_key
 from proxy.state.teams import TEAM_TTL_SECONDS, MemoryTeams, RedisTeams, TeamStore
 from proxy.state.waits import LocalPolling, RedisWaitLeases, Turn, WaitCoordinator
 
@@ -31,6 +31,7 @@ __all__ = [
     "Turn",
     "WaitCoordinator",
     "build_state",
+    "empty_list_state",
     "list_key",
 ]
 _log = logging.getLogger(__name__)

@@ -22,10 +22,6 @@ _CLAIM: Final = """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return ARGV[1] end
 return redis.call('GET', KEYS[1])
 """
-_RELEASE_IF_OURS: Final = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 
 
 class Claim(Enum):
@@ -76,7 +72,6 @@ class RedisDeliveries:
         self._replay_ms = round(replay_window_seconds * 1000)
         self._claim_ms = round(claim_seconds * 1000)
         self._claim: AsyncScript = link.client.register_script(_CLAIM)
-        self._release: AsyncScript = link.client.register_script(_RELEASE_IF_OURS)
         self._claims: dict[bytes, bytes] = {}
 
     def _name(self, key: bytes) -> str:
@@ -115,9 +110,4 @@ class RedisDeliveries:
         token = self._claims.pop(key, None)
         if token is None:
             return
-        try:
-            await self._link.run(
-                _STORE, lambda client: self._release(keys=[self._name(key)], args=[token])
-            )
-        except StateUnavailable:
-            return  # the claim lapses by itself after claim_seconds
+        await self._link.release(_STORE, self._name(key), token)

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from redis.asyncio import Redis
 from redis.backoff import NoBackoff
@@ -23,6 +23,12 @@ from proxy.metrics import ComponentStats
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 RedisClient = Redis
+# Deletes a key only while it still holds this process's token: a claim or lease that lapsed and
+# was taken by another replica is left alone.
+_DELETE_IF_HELD: Final = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 
 
 class StateUnavailable(Exception):
@@ -48,6 +54,7 @@ class RedisLink:
         self._stats = stats
         self._retry_at = 0.0
         self.last_error: str | None = None
+        self._delete_if_held = client.register_script(_DELETE_IF_HELD)
         stats.state_backend = "redis"
 
     @property
@@ -86,6 +93,13 @@ class RedisLink:
                 self.last_error,
                 self._retry_seconds,
             )
+
+    async def release(self, store: str, key: str, token: str | bytes) -> None:
+        """Gives up a claim or lease if still held; when Redis is away it lapses by itself."""
+        try:
+            await self.run(store, lambda client: self._delete_if_held(keys=[key], args=[token]))
+        except StateUnavailable:
+            return
 
     async def check(self) -> bool:
         """Pings Redis now (at start-up and from readiness), whatever the breaker says."""

@@ -22,6 +22,11 @@ _RECENT_KEPT: Final = 16
 _STORE: Final = "pagination"
 
 
+def empty_list_state(settings: PaginationSettings) -> ListState:
+    """What is known of a list never read before: nothing."""
+    return ListState(Checkpoints(settings.max_anchors_per_list, settings.upstream_page_size))
+
+
 def list_key(fingerprint: str, path: str, filters: object) -> str:
     return json.dumps([fingerprint, path, filters])
 
@@ -37,14 +42,10 @@ class MemoryLists:
         self._settings = settings
         self._cache = cache
 
-    def fresh(self) -> ListState:
-        settings = self._settings
-        return ListState(Checkpoints(settings.max_anchors_per_list, settings.upstream_page_size))
-
     async def load(self, key: str, offset: int) -> ListState:
         state = self._cache.lookup(key)
         if state is None:
-            self._cache[key] = state = self.fresh()
+            self._cache[key] = state = empty_list_state(self._settings)
         return state
 
     async def save(self, key: str, state: ListState, walk: PageWalk) -> None:
@@ -88,7 +89,7 @@ class RedisLists:
             found = await self._link.run(_STORE, read)
         except StateUnavailable:
             return await self._fallback.load(key, offset)
-        state = self._fallback.fresh()
+        state = empty_list_state(self._settings)
         known_total, *checkpoint_lists = found
         if isinstance(known_total, bytes):
             state.total = int(known_total)

@@ -28,10 +28,6 @@ if (not holder) or holder == ARGV[1] then
 end
 return {polls, redis.call('GET', KEYS[2])}
 """
-_RESIGN: Final = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +76,6 @@ class RedisWaitLeases:
         self.follow_interval_seconds = settings.wait_follow_interval_seconds
         self._holder = secrets.token_hex(8)
         self._take_turn: AsyncScript = link.client.register_script(_TAKE_TURN)
-        self._resign: AsyncScript = link.client.register_script(_RESIGN)
 
     def _keys(self, fingerprint: str, task_id: str) -> list[str]:
         return [
@@ -110,9 +105,4 @@ class RedisWaitLeases:
 
     async def resign(self, fingerprint: str, task_id: str) -> None:
         lease = self._keys(fingerprint, task_id)[0]
-        try:
-            await self._link.run(
-                _STORE, lambda client: self._resign(keys=[lease], args=[self._holder])
-            )
-        except StateUnavailable:
-            return  # the lease lapses by itself
+        await self._link.release(_STORE, lease, self._holder)

@@ -13,14 +13,12 @@ import contextlib
 import logging
 import os
 import secrets
-from typing import Final
 
 from aiohttp import web
 
-from proxy.app import listen_url
+from proxy.app import listen_url, start_embedded_sandbox
 from proxy.clock import SystemClock
 from proxy.config import SANDBOX, Settings, parse_listen
-from proxy.sandbox import create_sandbox_app
 from proxy.server.listener import start_listener
 from proxy.workers.admin import Supervision, create_supervisor_admin_app
 from proxy.workers.pool import WorkerPool
@@ -28,7 +26,6 @@ from proxy.workers.signals import stop_event
 from proxy.workers.sockets import PublicPort
 
 _log = logging.getLogger("proxy")
-_LOOPBACK: Final = "127.0.0.1"
 
 
 def _warn_about_memory_state(settings: Settings, count: int) -> None:
@@ -55,22 +52,16 @@ def _worker_settings(settings: Settings, listen: str) -> Settings:
 
     A missing `public_url` is filled in as a single proxy would, once: the supervisor already
     warned about it, and every worker must name the same relay URLs."""
-    server = settings.server.model_copy(update={"listen": listen})
-    resolved = settings.model_copy(update={"server": server})
-    public_url = server.public_url or listen_url(resolved)
-    return resolved.model_copy(
-        update={"server": server.model_copy(update={"public_url": public_url})}
-    )
+    public_url = settings.server.public_url or listen_url(listen)
+    server = settings.server.model_copy(update={"listen": listen, "public_url": public_url})
+    return settings.model_copy(update={"server": server})
 
 
 async def _start_sandbox(settings: Settings, stack: contextlib.AsyncExitStack) -> str:
     """The sandbox the workers share, as a single proxy embeds its own."""
-    runner = web.AppRunner(create_sandbox_app(settings.sandbox, SystemClock()), access_log=None)
-    await runner.setup()
+    runner, url = await start_embedded_sandbox(settings, SystemClock())
     stack.push_async_callback(runner.cleanup)
-    await web.TCPSite(runner, _LOOPBACK, 0).start()
-    host, port = runner.addresses[0][:2]
-    return f"http://{host}:{port}"
+    return url
 
 
 async def supervise(settings: Settings, proxy: web.Application, count: int) -> None:

@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aiohttp
+
 from tests.fakes.faulty import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,3 +103,31 @@ async def running_proxy(
             process.kill()
             await process.wait()
         await drain
+
+
+async def terminate_under_load(
+    session: aiohttp.ClientSession, proxy: RunningProxy, headers: Mapping[str, str]
+) -> list[int]:
+    """SIGTERMs the proxy while 8 clients keep requesting, as behind a load balancer that sends
+    until readiness says the proxy drains; returns the status of every request made."""
+    statuses: list[int] = []
+    stop = asyncio.Event()
+
+    async def client() -> None:
+        while not stop.is_set():
+            async with session.get(f"{proxy.url}/v1/tasks?limit=5", headers=headers) as response:
+                await response.read()
+                statuses.append(response.status)
+
+    clients = [asyncio.ensure_future(client()) for _ in range(8)]
+    await asyncio.sleep(1.0)  # load builds up; not an assertion
+    proxy.terminate()
+
+    async def draining() -> bool:
+        async with session.get(f"{proxy.admin_url}/-/readyz") as ready:
+            return ready.status == 503
+
+    await eventually(draining)
+    stop.set()
+    await asyncio.gather(*clients)
+    return statuses

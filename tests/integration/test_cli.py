@@ -9,7 +9,7 @@ from pathlib import Path
 import aiohttp
 
 from tests.fakes.faulty import free_port
-from tests.fakes.processes import ROOT, run_proxy, running_proxy
+from tests.fakes.processes import ROOT, run_proxy, running_proxy, terminate_under_load
 
 AUTH = {"Authorization": "Bearer moda_live_cli"}
 
@@ -75,28 +75,9 @@ async def test_sigterm_answers_held_waits_at_once_with_the_latest_state(tmp_path
 
 
 async def test_sigterm_under_load_fails_no_request(tmp_path: Path) -> None:
-    statuses: list[int] = []
-    stop = asyncio.Event()
-
-    async def client(session: aiohttp.ClientSession, url: str) -> None:
-        while not stop.is_set():
-            async with session.get(f"{url}/v1/tasks?limit=5", headers=AUTH) as response:
-                await response.read()
-                statuses.append(response.status)
-
     async with running_proxy(tmp_path, "server:\n  drain_seconds: 1\n") as proxy:
         async with aiohttp.ClientSession() as session:
-            clients = [asyncio.ensure_future(client(session, proxy.url)) for _ in range(8)]
-            await asyncio.sleep(1.0)
-            proxy.terminate()
-            # As a load balancer would: keep sending until readiness says the proxy is draining.
-            for _ in range(100):
-                async with session.get(f"{proxy.admin_url}/-/readyz") as ready:
-                    if ready.status == 503:
-                        break
-                await asyncio.sleep(0.05)
-            stop.set()
-            await asyncio.gather(*clients)
+            statuses = await terminate_under_load(session, proxy, AUTH)
         assert len(statuses) > 20
         assert set(statuses) == {200}
         assert await proxy.exit_code() == 0

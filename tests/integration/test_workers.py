@@ -17,7 +17,14 @@ from pytest_aiohttp import AiohttpServer
 
 from proxy.core.signing import verify
 from tests.fakes.faulty import free_port, free_port_url
-from tests.fakes.processes import ROOT, RunningProxy, eventually, run_proxy, running_proxy
+from tests.fakes.processes import (
+    ROOT,
+    RunningProxy,
+    eventually,
+    run_proxy,
+    running_proxy,
+    terminate_under_load,
+)
 
 TWO_WORKERS = ("--workers", "2")
 AUTH = {"Authorization": "Bearer moda_live_workers"}
@@ -204,31 +211,11 @@ async def test_a_killed_worker_is_replaced_while_the_other_keeps_serving(tmp_pat
 
 
 async def test_sigterm_under_load_drains_the_workers_and_fails_no_request(tmp_path: Path) -> None:
-    statuses: list[int] = []
-    stop = asyncio.Event()
-
-    async def client(session: aiohttp.ClientSession, url: str) -> None:
-        while not stop.is_set():
-            async with session.get(f"{url}/v1/tasks?limit=5", headers=AUTH) as response:
-                await response.read()
-                statuses.append(response.status)
-
     config = "server:\n  drain_seconds: 1\n"
     async with running_proxy(tmp_path, config, TWO_WORKERS) as proxy:
         async with aiohttp.ClientSession() as session:
             pids = [worker["pid"] for worker in (await health(session, proxy))["workers"]]
-            clients = [asyncio.ensure_future(client(session, proxy.url)) for _ in range(8)]
-            await asyncio.sleep(1.0)  # load builds up; not an assertion
-            proxy.terminate()
-
-            # As a load balancer would: keep sending until readiness says the proxy drains.
-            async def draining() -> bool:
-                async with session.get(f"{proxy.admin_url}/-/readyz") as ready:
-                    return ready.status == 503
-
-            await eventually(draining)
-            stop.set()
-            await asyncio.gather(*clients)
+            statuses = await terminate_under_load(session, proxy, AUTH)
         assert len(statuses) > 20
         assert set(statuses) == {200}
         assert await proxy.exit_code() == 0
