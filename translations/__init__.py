@@ -6,6 +6,7 @@ from translations.changes import (
     flatten_task_envelope_into_job,
     rename_task_statuses,
     require_prefixed_ids_in_request_bodies,
+    search_canvases_by_query,
     send_job_events_to_callbacks,
     use_offset_pagination_with_plural_keys,
 )
@@ -22,6 +23,7 @@ BUNDLE = VersionBundle(
             rename_task_statuses.CHANGE,  # ... so this one sees the flat job's `status`
             send_job_events_to_callbacks.CHANGE,
             add_team_id_to_brand_kits.CHANGE,
+            search_canvases_by_query.CHANGE,
             use_offset_pagination_with_plural_keys.CHANGE,  # last: the others see `data`
         ),
     ),

@@ -11,7 +11,7 @@ request whenever it fits in one upstream page.
 import bisect
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from proxy.core.messages import Query
 from proxy.core.routes import Route
@@ -23,12 +23,17 @@ _PAGE_PARAMETERS: Final = frozenset({"offset", "limit"})
 _RECENT_CHECKPOINTS: Final = 16
 
 
+# How the upstream pages a list: opaque cursors, or `offset`/`limit` (moda-api.md §2.6b).
+UpstreamPaging = Literal["cursor", "offset"]
+
+
 @dataclass(frozen=True, slots=True)
 class OffsetPagination:
     """The route's list is served as `{items_key: [...], total, offset, limit, has_more}`."""
 
     route: Route
     items_key: str
+    upstream_paging: UpstreamPaging = "cursor"
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +228,10 @@ class PageWalk:
             self._counted_pages += 1
         return self._next
 
-    def receive(self, items: list[Any], next_cursor: str | None) -> None:
+    def receive(
+        self, items: list[Any], next_cursor: str | None, counted_total: int | None = None
+    ) -> None:
+        """One upstream page; `counted_total` is the list's size when the upstream counts it."""
         start = self._pending().position
         self.fetches += 1
         reached = start + len(items)
@@ -235,6 +243,10 @@ class PageWalk:
             self.total_learned = True
             self._next = None
         else:
+            if counted_total is not None:
+                # A count below what was just read is stale; the items themselves are not.
+                self._state.total = max(counted_total, reached)
+                self.total_learned = True
             self._state.checkpoints.remember(reached, next_cursor)
             self.remembered.append((reached, next_cursor))
             self._next = self._fetch_from(

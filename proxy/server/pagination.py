@@ -1,50 +1,41 @@
-"""The offset-pagination emulator: drives a PageWalk against the upstream, per credential."""
+"""The offset-pagination emulator: drives a page walk against the upstream, per credential.
+
+Cursor lanes are walked with a `PageWalk` and the checkpoints it remembers; offset lanes are read at
+the client's own offset with an `OffsetLaneWalk`, and remember nothing.
+"""
 
 import dataclasses
 from typing import Any, Final
 
-import orjson
-
 from proxy.config import PaginationSettings
 from proxy.core.credentials import credential_fingerprint
 from proxy.core.messages import ApiRequest, ApiResponse, Send
+from proxy.core.offset_lanes import OffsetLaneWalk, OffsetRead
 from proxy.core.pagination import (
     Fetch,
     ListState,
     OffsetPagination,
+    PageFacts,
     PageRequest,
     PageWalk,
     WalkLimits,
     parse_page_request,
 )
-from proxy.errors import UpstreamContractError
 from proxy.metrics import ComponentStats
+from proxy.server.list_pages import cursor_page, offset_page
 from proxy.state import ListStore, empty_list_state, list_key
 
 TOTAL_EXACT_HEADER: Final = "X-Total-Exact"
 
 
-def _cursor_page(response: ApiResponse) -> tuple[list[Any], str | None]:
-    try:
-        document = orjson.loads(response.body)
-        items, cursor = document["data"], document.get("next_cursor")
-    except (ValueError, KeyError, TypeError) as exc:
-        raise _not_a_cursor_page(response) from exc
-    if not isinstance(items, list) or not (cursor is None or isinstance(cursor, str)):
-        raise _not_a_cursor_page(response)
-    return items, cursor or None
-
-
-def _not_a_cursor_page(response: ApiResponse) -> UpstreamContractError:
-    return UpstreamContractError(
-        f"The upstream answered {response.status} with a body that is not a cursor page.",
-        details={"upstream_status": response.status},
-    )
-
-
 def _fetch_request(request: ApiRequest, page: PageRequest, fetch: Fetch) -> ApiRequest:
     cursor = (("cursor", fetch.cursor),) if fetch.cursor else ()
     query = (*page.filters, ("limit", str(fetch.size)), *cursor)
+    return dataclasses.replace(request, query=query)
+
+
+def _read_request(request: ApiRequest, page: PageRequest, read: OffsetRead) -> ApiRequest:
+    query = (*page.filters, ("offset", str(read.offset)), ("limit", str(read.limit)))
     return dataclasses.replace(request, query=query)
 
 
@@ -83,6 +74,13 @@ class OffsetPaginator:
             default_limit=self._settings.default_limit,
             max_limit=self._settings.max_limit,
         )
+        if emulation.upstream_paging == "offset":
+            return await self._read_offset_lane(emulation, request, page, send)
+        return await self._walk_cursor_lane(emulation, request, page, send)
+
+    async def _walk_cursor_lane(
+        self, emulation: OffsetPagination, request: ApiRequest, page: PageRequest, send: Send
+    ) -> ApiResponse:
         key = self._list_key(request, page)
         state = await self._load(key, page)
         walk = PageWalk(state, page, self._limits)
@@ -96,22 +94,37 @@ class OffsetPaginator:
             elif not response.is_success:
                 return response
             else:
-                walk.receive(*_cursor_page(response))
+                walk.receive(*cursor_page(response))
                 last = response
         self._stats.pagination_pages[str(emulation.route)] += walk.fetches
         if key is not None:
             await self._store.save(key, state, walk)
-        return self._page_response(walk, last)
+        return self._page_response(walk.items, walk.facts(), last)
+
+    async def _read_offset_lane(
+        self, emulation: OffsetPagination, request: ApiRequest, page: PageRequest, send: Send
+    ) -> ApiResponse:
+        walk = OffsetLaneWalk(page, self._limits)
+        last: ApiResponse | None = None
+        while (read := walk.next_fetch()) is not None:
+            response = await send(_read_request(request, page, read))
+            if not response.is_success and walk.probing:
+                break  # the window is read; only the search for the list's end failed
+            if not response.is_success:
+                return response
+            walk.receive(offset_page(response, emulation.items_key, read.limit))
+            last = response
+        self._stats.pagination_pages[str(emulation.route)] += walk.fetches
+        return self._page_response(walk.items, walk.facts(), last)
 
     @staticmethod
-    def _page_response(walk: PageWalk, last: ApiResponse | None) -> ApiResponse:
-        facts = walk.facts()
+    def _page_response(items: list[Any], facts: PageFacts, last: ApiResponse | None) -> ApiResponse:
         headers = dict(last.headers) if last else {}
         headers[TOTAL_EXACT_HEADER] = "true" if facts.total_is_exact else "false"
         return ApiResponse(
             status=200,
             headers=headers,
             body=b"",
-            document={"data": walk.items},
+            document={"data": items},
             facts={"page": facts},
         )

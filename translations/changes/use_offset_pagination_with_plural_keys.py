@@ -2,7 +2,10 @@
 limit, has_more}` instead of `{data, next_cursor}`: `jobs` for tasks, `canvases` (also for
 search), `brand_kits`, `organizations` and `events`. `limit` defaults to 20; `has_more` is true
 exactly when items exist past the page. The `X-Total-Exact` header says whether `total` was
-counted to the end of the list."""
+counted to the end of the list.
+
+Moda pages most lists by cursor, but canvas search by `offset`/`limit` (`upstream_paging` below
+says which): those pages are read at the client's own offset instead of walked."""
 
 from collections.abc import Callable
 from typing import Final
@@ -22,7 +25,7 @@ from translations.common import (
 LISTS: Final = (
     OffsetPagination(LIST_TASKS, "jobs"),
     OffsetPagination(LIST_CANVASES, "canvases"),
-    OffsetPagination(SEARCH_CANVASES, "canvases"),
+    OffsetPagination(SEARCH_CANVASES, "canvases", upstream_paging="offset"),
     OffsetPagination(LIST_BRAND_KITS, "brand_kits"),
     OffsetPagination(LIST_ORGANIZATIONS, "organizations"),
     OffsetPagination(LIST_EVENTS, "events"),

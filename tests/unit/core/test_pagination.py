@@ -202,3 +202,58 @@ def test_parse_page_request_refuses_what_a_legacy_client_could_not_send(
 ) -> None:
     with pytest.raises(ClientRequestError):
         parse_page_request(query, default_limit=20, max_limit=100)
+
+
+class CountedCursorList(CursorList):
+    """A cursor list whose pages also carry `total`, as Moda ships brand kits."""
+
+    def __init__(self, length: int, reported_total: int | None = None) -> None:
+        super().__init__(length)
+        self.reported_total = length if reported_total is None else reported_total
+
+    def fetch_counted(
+        self, position: int, cursor: str | None, size: int
+    ) -> tuple[list[int], str | None, int]:
+        answer = self.fetch(position, cursor, size)
+        assert answer is not None
+        return (*answer, self.reported_total)
+
+
+def serve_counted(
+    upstream: CountedCursorList, state: ListState, page: PageRequest
+) -> tuple[list[int], PageFacts]:
+    walk = PageWalk(state, page, LIMITS)
+    while (fetch := walk.next_fetch()) is not None:
+        walk.receive(*upstream.fetch_counted(fetch.position, fetch.cursor, fetch.size))
+    return walk.items, walk.facts()
+
+
+@settings(max_examples=40, deadline=None)
+@given(length=st.integers(0, 900), limit=st.integers(1, 100))
+def test_a_counted_list_costs_one_upstream_request_a_page_from_the_first_on(
+    length: int, limit: int
+) -> None:
+    upstream, state = CountedCursorList(length), fresh_state()
+    offset = 0
+    while True:
+        before = upstream.fetches
+        items, facts = serve_counted(upstream, state, PageRequest(offset, limit, ()))
+        assert upstream.fetches - before == 1
+        assert items == upstream.items[offset : offset + limit]
+        assert facts == PageFacts(offset, limit, length, True, offset + limit < length)
+        if not facts.has_more:
+            break
+        offset += limit
+
+
+def test_a_count_below_the_items_already_read_is_raised_to_them() -> None:
+    upstream = CountedCursorList(500, reported_total=3)
+    items, facts = serve_counted(upstream, fresh_state(), PageRequest(0, 20, ()))
+    assert len(items) == 20
+    assert facts == PageFacts(0, 20, 20, True, False)
+
+
+def test_the_end_of_the_list_outranks_a_count_that_disagrees() -> None:
+    upstream = CountedCursorList(30, reported_total=999)
+    _, facts = serve_counted(upstream, fresh_state(), PageRequest(0, 100, ()))
+    assert facts == PageFacts(0, 100, 30, True, False)
