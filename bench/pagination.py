@@ -10,6 +10,10 @@ It starts the sandbox Moda API and the proxy on loopback in this process, seeds 
   not counting the requests that establish `total`, which are reported on their own (target: at
   most ceil(items/100) per list per cache lifetime);
 - upstream requests for a cold jump to `offset=9000` (target <= 91), without and with counting;
+- upstream requests per legacy page of `GET /v1/brand-kits` (`--kits` kits), first page included,
+  where the upstream counts the list (`total` in its pages): target exactly 1;
+- upstream requests for `GET /v1/canvases/search?offset=20&limit=5` (search is an offset lane
+  upstream): target exactly 1;
 - the memory that 100,000 checkpoints hold in the pagination cache.
 """
 
@@ -33,16 +37,20 @@ from proxy.sandbox import SANDBOX_STATE, SandboxSettings, create_sandbox_app
 from proxy.secrets import WebhookSecrets
 
 LIST_PATH = "/v1/canvases"
+KITS_PATH = "/v1/brand-kits"
+SEARCH_PATH = "/v1/canvases/search"
 SEEDED = 45  # the sandbox seeds this many canvases per account before --items are added
 
 
-def _sandbox(calls: list[str]) -> web.Application:
+def _sandbox(calls: list[str], lane_calls: list[str]) -> web.Application:
     app = create_sandbox_app(SandboxSettings(cursor_ttl_seconds=3600), SystemClock())
 
     @web.middleware
     async def count(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path == LIST_PATH:
             calls.append(request.raw_path)
+        elif request.path in {KITS_PATH, SEARCH_PATH}:
+            lane_calls.append(request.path)
         return await handler(request)
 
     app.middlewares.insert(0, count)
@@ -87,12 +95,38 @@ async def _cold_jump(proxy_url: str, token: str, calls: list[str]) -> int:
         return len(calls) - before
 
 
-async def _measure(items: int) -> dict[str, float]:
+async def _counted_kits(
+    session: aiohttp.ClientSession, proxy_url: str, token: str, lane_calls: list[str]
+) -> tuple[int, int]:
+    """Reads every brand-kit page in order; returns (pages, upstream requests for them)."""
+    lane_calls.clear()
+    pages, offset, has_more = 0, 0, True
+    while has_more:
+        page = await _get(session, f"{proxy_url}{KITS_PATH}?offset={offset}&limit=20", token)
+        assert page["offset"] == offset
+        pages, offset, has_more = pages + 1, offset + 20, page["has_more"]
+    return pages, lane_calls.count(KITS_PATH)
+
+
+async def _search_page(
+    session: aiohttp.ClientSession, proxy_url: str, token: str, lane_calls: list[str]
+) -> int:
+    lane_calls.clear()
+    url = f"{proxy_url}{SEARCH_PATH}?offset=20&limit=5&query=carousel"
+    page = await _get(session, url, token)
+    assert (page["offset"], len(page["canvases"])) == (20, 5), page
+    return lane_calls.count(SEARCH_PATH)
+
+
+async def _measure(items: int, kits: int) -> dict[str, float]:
     calls: list[str] = []
-    sandbox_app = _sandbox(calls)
+    lane_calls: list[str] = []
+    sandbox_app = _sandbox(calls, lane_calls)
     tokens = ["moda_live_bench_iterate", "moda_live_bench_jump", "moda_live_bench_jump_counted"]
     for token in tokens:
         sandbox_app[SANDBOX_STATE].account(token).add_canvases(items - SEEDED)
+    kits_account = sandbox_app[SANDBOX_STATE].account(tokens[0])
+    kits_account.add_brand_kits(kits - len(kits_account.brand_kits))
     sandbox, sandbox_url = await serve(sandbox_app)
     secrets = WebhookSecrets(relay_key=b"bench-relay-key")
     counted, counted_url = await serve(
@@ -108,6 +142,10 @@ async def _measure(items: int) -> dict[str, float]:
         async with aiohttp.ClientSession() as session:
             pages, first, rest = await _iterate(session, counted_url, tokens[0], calls, items)
             cursor_length = await _cursor_length(session, sandbox_url, tokens[0])
+            kit_pages, kit_requests = await _counted_kits(
+                session, counted_url, tokens[0], lane_calls
+            )
+            search_requests = await _search_page(session, counted_url, tokens[0], lane_calls)
         jump = await _cold_jump(uncounted_url, tokens[1], calls)
         jump_counted = await _cold_jump(counted_url, tokens[2], calls)
     finally:
@@ -120,6 +158,9 @@ async def _measure(items: int) -> dict[str, float]:
         "jump": jump,
         "jump_counted": jump_counted,
         "cursor_length": cursor_length,
+        "kit_pages": kit_pages,
+        "kit_requests": kit_requests,
+        "search_requests": search_requests,
     }
 
 
@@ -145,6 +186,7 @@ def _report(items: int, figures: dict[str, float], memory: int, cursor_length: i
     later_pages = figures["pages"] - 1
     per_page = (1 + figures["later_requests"]) / figures["pages"]
     counting = figures["first_page_requests"] - 1
+    kit_per_page = figures["kit_requests"] / figures["kit_pages"]
     rows: list[tuple[str, str, str, Callable[[], bool]]] = [
         (
             "upstream requests per legacy page (limit=20)",
@@ -177,6 +219,18 @@ def _report(items: int, figures: dict[str, float], memory: int, cursor_length: i
             lambda: True,
         ),
         (
+            "upstream requests per brand-kit page (counted)",
+            f"{kit_per_page:.3f} over {figures['kit_pages']:.0f} pages, first included",
+            "== 1",
+            lambda: figures["kit_requests"] == figures["kit_pages"],
+        ),
+        (
+            "search ?offset=20&limit=5 (offset lane)",
+            f"{figures['search_requests']:.0f}",
+            "== 1",
+            lambda: figures["search_requests"] == 1,
+        ),
+        (
             "memory of 100,000 checkpoints",
             f"{memory / 1e6:.1f} MB ({memory / 100_000:.0f} B each, {cursor_length}-char cursors)",
             "",
@@ -193,10 +247,11 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--items", type=int, default=10_000, help="list length (>= 9020)")
+    parser.add_argument("--kits", type=int, default=1_000, help="brand kits to page through")
     args = parser.parse_args()
     if args.items < 9020:
         parser.error("--items must be at least 9020 for the jump to offset=9000")
-    figures = asyncio.run(_measure(args.items))
+    figures = asyncio.run(_measure(args.items, args.kits))
     cursor_length = int(figures["cursor_length"])  # as long as the sandbox's real cursors
     print(f"list of {args.items} canvases, upstream page size 100, legacy limit 20")
     _report(args.items, figures, _checkpoint_memory(100_000, cursor_length), cursor_length)
