@@ -31,10 +31,22 @@ Decisions where moda-api.md is silent:
   * Ids: a malformed path id is 400 `invalid_id_format`; an unknown one is 404. Unknown
     canvases are `not_found` / `file_not_found` (Moda's own example), other resources
     `not_found` / `not_found`.
-  * Bad `limit` or `status` query: 400 `invalid_request`, the field in `details.fields`.
-    A missing `query` on /canvases/search is a 422. The `canvas_id` task filter matches
-    a task's input canvas or, once succeeded, its result canvas; `status=running` also
-    lists tasks that are `canceling`.
+  * Query parameters: a malformed value (`limit`, `offset`, `status`, booleans, dates, ...)
+    is a 400 `invalid_request` naming the field in `details.fields`; a missing required
+    one is a 422 `validation_failed`. The `canvas_id` task filter matches a task's input
+    canvas or, once succeeded, its result canvas; `status=running` also lists tasks that
+    are `canceling`.
+  * Cursor lists answer `{data, next_cursor, returned, has_more, limit, total}`; `limit`
+    is the effective one (default 20). `total` counts the list (after its filters) on
+    brand kits (Moda's "true COUNT") and organizations (a small per-user set, like the
+    counted templates lane in the CLI's tests); it is null on canvases (the CLI's
+    fixture), tasks and events (growing logs that Moda's CursorPage lanes leave
+    uncounted, moda-api.md §8.4).
+  * `/canvases/search` is an offset lane: `q` (or `query`; `q` wins) is required (422
+    without either; the CLI always sends one, possibly empty, which matches every
+    canvas), `limit` 1-100, `offset` >= 0; it answers `{canvases, returned, limit,
+    offset, has_more}`. A `cursor` there is a 400 (`query.cursor`, `not_supported`): a
+    client sending one is walking the wrong lane and would otherwise loop on page 1.
   * Design targets: `canvas_id` edits that canvas (404 if unknown); a known
     `conversation_id` continues on its canvas; an unknown one starts a new canvas under
     that conversation id.
@@ -47,7 +59,8 @@ Decisions where moda-api.md is silent:
     `task.succeeded` at once.
   * Timestamps are UTC ISO 8601 with microseconds and `+00:00`; seed data sits before
     2026-05-01.
-  * Cursor TTLs are measured on the monotonic clock; `offset` is ignored on every list.
+  * Cursor TTLs are measured on the monotonic clock; `offset` is ignored on every cursor
+    list.
 """
 
 from collections.abc import AsyncIterator

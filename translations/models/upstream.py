@@ -50,3 +50,24 @@ class Task(_Upstream):
     credits: Credits | None
     links: Links
     retry_after_ms: int | None
+
+
+class CursorPage(_Upstream):
+    """A cursor list as Moda ships it (moda-api.md §2.6b); `total` null where it is not counted."""
+
+    data: list[dict[str, object]]
+    next_cursor: str | None
+    returned: int
+    has_more: bool
+    limit: int
+    total: int | None
+
+
+class CanvasSearchPage(_Upstream):
+    """`GET /v1/canvases/search`: an offset lane, without a total or a cursor."""
+
+    canvases: list[dict[str, object]]
+    returned: int
+    limit: int
+    offset: int
+    has_more: bool

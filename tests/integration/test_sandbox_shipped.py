@@ -1,0 +1,194 @@
+"""The sandbox answers in the shapes Moda ships (moda-api.md §2.6b, the official CLI's tests):
+one contract test per route, each answer validated against its upstream model."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from pydantic import BaseModel
+from pytest_aiohttp import AiohttpClient
+
+from proxy.sandbox import SANDBOX_STATE, SandboxSettings, create_sandbox_app
+from tests.fakes.clock import FakeClock
+from translations.models import upstream
+
+TOKEN = "moda_test_shipped"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+Client = TestClient[web.Request, web.Application]
+ClientFactory = Callable[..., Awaitable[Client]]
+
+
+@pytest.fixture
+def sandbox_clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def make_sandbox(aiohttp_client: AiohttpClient, sandbox_clock: FakeClock) -> ClientFactory:
+    async def make(**overrides: Any) -> Client:
+        return await aiohttp_client(create_sandbox_app(SandboxSettings(**overrides), sandbox_clock))
+
+    return make
+
+
+@pytest.fixture
+async def sandbox(make_sandbox: ClientFactory) -> Client:
+    return await make_sandbox()
+
+
+async def call(
+    client: Client,
+    method: str,
+    path: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, Any]:
+    response = await client.request(method, path, json=body, headers={**AUTH, **(headers or {})})
+    return response.status, await response.json()
+
+
+def valid(model: type[BaseModel], body: Any) -> Any:
+    """The body, once its upstream model accepts it."""
+    model.model_validate(body)
+    return body
+
+
+def error_of(body: Any) -> tuple[str, str]:
+    return body["error"]["type"], body["error"]["code"]
+
+
+def fields_of(body: Any) -> list[str]:
+    return [entry["field"] for entry in body["error"]["details"]["fields"]]
+
+
+# --- cursor lists -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "size", "counted"),
+    [
+        ("/v1/canvases", 45, False),
+        ("/v1/tasks", 25, False),
+        ("/v1/brand-kits", 3, True),
+        ("/v1/organizations", 2, True),
+        ("/v1/events", 60, False),
+    ],
+)
+async def test_cursor_lists_ship_the_full_envelope(
+    sandbox: Client, path: str, size: int, counted: bool
+) -> None:
+    status, first = await call(sandbox, "GET", f"{path}?limit=1")
+    _, whole = await call(sandbox, "GET", f"{path}?limit=100")
+
+    assert status == 200
+    valid(upstream.CursorPage, first)
+    assert (first["returned"], first["limit"], first["has_more"]) == (1, 1, True)
+    assert first["next_cursor"] is not None
+    assert (whole["returned"], whole["limit"], whole["has_more"]) == (size, 100, False)
+    assert whole["next_cursor"] is None
+    assert first["total"] == whole["total"] == (size if counted else None)
+
+
+async def test_the_default_limit_is_reported(sandbox: Client) -> None:
+    _, page = await call(sandbox, "GET", "/v1/canvases")
+
+    assert (page["limit"], page["returned"], page["has_more"]) == (20, 20, True)
+
+
+async def test_the_last_page_of_a_walk_says_no_more(sandbox: Client) -> None:
+    _, first = await call(sandbox, "GET", "/v1/brand-kits?limit=2")
+    _, last = await call(sandbox, "GET", f"/v1/brand-kits?limit=2&cursor={first['next_cursor']}")
+
+    assert (last["returned"], last["has_more"], last["next_cursor"], last["total"]) == (
+        1,
+        False,
+        None,
+        3,
+    )
+
+
+async def test_a_counted_total_counts_the_list_as_it_grows(make_sandbox: ClientFactory) -> None:
+    sandbox = await make_sandbox()
+    sandbox.app[SANDBOX_STATE].account(TOKEN).add_brand_kits(347)
+
+    _, page = await call(sandbox, "GET", "/v1/brand-kits?limit=5")
+
+    assert (page["total"], page["returned"]) == (350, 5)
+
+
+# --- canvases/search: the offset lane ---------------------------------------------------
+
+
+async def _names(client: Client) -> list[tuple[str, str]]:
+    _, page = await call(client, "GET", "/v1/canvases?limit=100")
+    return [(item["id"], item["name"]) for item in page["data"]]
+
+
+async def test_search_is_an_offset_lane_with_q(sandbox: Client) -> None:
+    everything = await _names(sandbox)
+    word = everything[0][1].split()[0]
+    expected = [cid for cid, name in everything if word.lower() in name.lower()]
+
+    status, first = await call(sandbox, "GET", f"/v1/canvases/search?q={word.upper()}&limit=2")
+    _, rest = await call(sandbox, "GET", f"/v1/canvases/search?q={word}&limit=100&offset=2")
+
+    assert status == 200
+    valid(upstream.CanvasSearchPage, first)
+    assert set(first) == {"canvases", "returned", "limit", "offset", "has_more"}
+    assert (first["returned"], first["limit"], first["offset"]) == (2, 2, 0)
+    assert first["has_more"] is (len(expected) > 2)
+    assert (rest["offset"], rest["has_more"]) == (2, False)
+    assert [c["id"] for c in first["canvases"] + rest["canvases"]] == expected
+
+
+async def test_search_takes_query_too_and_q_wins(sandbox: Client) -> None:
+    everything = await _names(sandbox)
+    word = everything[0][1].split()[-1]
+
+    _, by_query = await call(sandbox, "GET", f"/v1/canvases/search?query={word}&limit=100")
+    _, both = await call(sandbox, "GET", f"/v1/canvases/search?q=zzz-none&query={word}")
+    _, empty = await call(sandbox, "GET", "/v1/canvases/search?q=&limit=100")
+
+    assert by_query["returned"] == sum(word.lower() in name.lower() for _, name in everything)
+    assert (both["returned"], both["canvases"], both["has_more"]) == (0, [], False)
+    assert empty["returned"] == len(everything)
+
+
+async def test_an_offset_past_the_end_is_an_empty_page(sandbox: Client) -> None:
+    _, page = await call(sandbox, "GET", "/v1/canvases/search?q=&offset=45")
+
+    assert (page["canvases"], page["returned"], page["offset"], page["has_more"]) == (
+        [],
+        0,
+        45,
+        False,
+    )
+
+
+async def test_search_without_a_query_is_422(sandbox: Client) -> None:
+    status, body = await call(sandbox, "GET", "/v1/canvases/search?limit=5")
+
+    assert (status, error_of(body)) == (422, ("unprocessable", "validation_failed"))
+    assert fields_of(body) == ["query.q"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("offset=-1", "query.offset"),
+        ("offset=abc", "query.offset"),
+        ("offset=1.5", "query.offset"),
+        ("limit=0", "query.limit"),
+        ("cursor=abc", "query.cursor"),
+    ],
+)
+async def test_bad_search_paging_is_400_naming_the_field(
+    sandbox: Client, query: str, field: str
+) -> None:
+    status, body = await call(sandbox, "GET", f"/v1/canvases/search?q=a&{query}")
+
+    assert (status, body["error"]["type"]) == (400, "invalid_request")
+    assert fields_of(body) == [field]
