@@ -57,6 +57,19 @@ Decisions where moda-api.md is silent:
   * Webhooks: `callback_url` is https only (http too with allow_http_callbacks), else
     422 naming `body.callback_url`; a promptless remix with a callback fires
     `task.succeeded` at once.
+  * `GET /whoami` answers `{user:{id,name,email}, team:{id,uuid,name},
+    organization:{id,uuid,name}, plan, scopes, api_key_id, api_key:{id}, entitlements}`:
+    plan `paid` (as /credits), the 13 documented scopes (none enforced), entitlements
+    `{design_tasks, exports, uploads: true, max_active_tasks}`.
+  * `GET /usage` (shape undocumented): `{api_key_id, from, to, requests, credits_used,
+    daily:[{date, requests, credits_used}]}`, plus `by_operation:[{operation, requests}]`
+    with `by_operation=true` (the CLI's flag). `requests` counts the audit log's writes,
+    credits the tasks that finished in the window; `from`/`to` are ISO 8601 (UTC when
+    naive, both ends included), `to` defaults to now, `from` to `to` minus `days` (the
+    CLI's `--days`, 1-90, default 7). `days` with `from`, `from` after `to` or a window
+    over 90 days are 400s; an `api_key_id` other than the caller's own is a 404.
+  * Every response carries `Moda-Cli-Latest-Version` (default 0.17.0) and
+    `Moda-Cli-Minimum-Version` (default 0.0.0, settings): the sandbox never answers 426.
   * Timestamps are UTC ISO 8601 with microseconds and `+00:00`; seed data sits before
     2026-05-01.
   * Cursor TTLs are measured on the monotonic clock; `offset` is ignored on every cursor
@@ -70,6 +83,7 @@ from aiohttp import web
 from proxy.clock import Clock
 from proxy.sandbox.http import sandbox_middleware
 from proxy.sandbox.keys import SANDBOX_STATE, SANDBOX_WEBHOOKS
+from proxy.sandbox.routes_account import add_account_routes
 from proxy.sandbox.routes_catalog import add_catalog_routes
 from proxy.sandbox.routes_create import add_create_routes
 from proxy.sandbox.routes_tasks import add_task_routes
@@ -88,6 +102,7 @@ def create_sandbox_app(settings: SandboxSettings, clock: Clock) -> web.Applicati
     add_task_routes(app)
     add_create_routes(app)
     add_catalog_routes(app)
+    add_account_routes(app)
     return app
 
 

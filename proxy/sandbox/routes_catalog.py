@@ -1,4 +1,4 @@
-"""Read-only routes: canvases, brand kits, organizations, events, whoami, credits."""
+"""Read-only routes: canvases, brand kits, organizations, events."""
 
 from aiohttp import web
 
@@ -20,8 +20,6 @@ def add_catalog_routes(app: web.Application) -> None:
     app.router.add_get("/v1/brand-kits/{id}", get_brand_kit)
     app.router.add_get("/v1/organizations", list_organizations)
     app.router.add_get("/v1/events", list_events)
-    app.router.add_get("/v1/whoami", whoami)
-    app.router.add_get("/v1/credits", credits)
 
 
 def _copy(item: JSONObject) -> JSONObject:
@@ -62,27 +60,3 @@ async def list_organizations(request: web.Request) -> web.Response:
 async def list_events(request: web.Request) -> web.Response:
     account = account_of(request)
     return list_response(request, account, account.events, _copy)
-
-
-async def whoami(request: web.Request) -> web.Response:
-    me = account_of(request).me
-    return json_response(
-        {
-            "organization": {"id": me.org_id, "uuid": me.org_uuid, "name": me.org_name},
-            "team": {"id": me.team_id, "uuid": me.team_uuid, "name": me.team_name},
-            "api_key": {"id": me.api_key_id},
-            "user": dict(me.user),
-        }
-    )
-
-
-async def credits(request: web.Request) -> web.Response:
-    account = account_of(request)
-    return json_response(
-        {
-            "credits_limit": account.credits_limit,
-            "credits_remaining": account.credits_remaining,
-            "credits_reset_date": None,
-            "plan": "paid",
-        }
-    )

@@ -75,3 +75,13 @@ class SandboxSettings(BaseModel):
         ge=0,
         description="Finished historical tasks (mixed statuses) per credential.",
     )
+    cli_latest_version: str = Field(
+        default="0.17.0",
+        min_length=1,
+        description="Sent as `Moda-Cli-Latest-Version`: the newest official CLI release.",
+    )
+    cli_minimum_version: str = Field(
+        default="0.0.0",
+        min_length=1,
+        description="Sent as `Moda-Cli-Minimum-Version`; the sandbox never refuses an older CLI.",
+    )

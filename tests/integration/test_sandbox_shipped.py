@@ -192,3 +192,104 @@ async def test_bad_search_paging_is_400_naming_the_field(
 
     assert (status, body["error"]["type"]) == (400, "invalid_request")
     assert fields_of(body) == [field]
+
+
+# --- whoami, usage, CLI version headers -------------------------------------------------
+
+
+async def test_whoami_is_the_full_identity_the_cli_parses(sandbox: Client) -> None:
+    status, who = await call(sandbox, "GET", "/v1/whoami")
+    me = sandbox.app[SANDBOX_STATE].account(TOKEN).me
+
+    assert status == 200
+    valid(upstream.Whoami, who)
+    assert who["team"] == {"id": me.team_id, "uuid": me.team_uuid, "name": me.team_name}
+    assert (who["organization"]["id"], who["organization"]["uuid"]) == (me.org_id, me.org_uuid)
+    assert who["user"]["email"].endswith("@example.com")
+    assert who["api_key_id"] == who["api_key"]["id"] == me.api_key_id
+    assert {"tasks:write", "designs:export", "uploads:write"} <= set(who["scopes"])
+    assert who["plan"] == "paid"
+    assert who["entitlements"]["max_active_tasks"] == 10
+
+
+async def test_every_answer_names_the_cli_releases(make_sandbox: ClientFactory) -> None:
+    sandbox = await make_sandbox(cli_latest_version="9.9.9")
+
+    ok = await sandbox.get("/v1/whoami", headers={**AUTH, "Moda-Cli-Version": "0.15.5"})
+    refused = await sandbox.get("/v1/whoami")
+
+    for response in (ok, refused):
+        assert response.headers["Moda-Cli-Latest-Version"] == "9.9.9"
+        assert response.headers["Moda-Cli-Minimum-Version"] == "0.0.0"
+    assert (ok.status, refused.status) == (200, 401)
+
+
+async def test_usage_sums_the_writes_and_credits_of_the_last_seven_days(
+    sandbox: Client, sandbox_clock: FakeClock
+) -> None:
+    _, before = await call(sandbox, "GET", "/v1/usage")
+    await call(sandbox, "POST", "/v1/tasks", {"prompt": "A sales deck"})
+    await call(sandbox, "POST", "/v1/tasks", {"prompt": "A poster"})
+    sandbox_clock.advance(10.0)
+
+    status, after = await call(sandbox, "GET", "/v1/usage?by_operation=true")
+
+    assert status == 200
+    valid(upstream.Usage, after)
+    assert (before["requests"], before["credits_used"]) == (0, 0)
+    assert "by_operation" not in before
+    assert (after["requests"], after["credits_used"]) == (2, 10)
+    assert after["by_operation"] == [{"operation": "task.created", "requests": 2}]
+    assert len(after["daily"]) == 8  # seven days back, both end days included
+    assert after["daily"][-1] == {"date": "2026-11-01", "requests": 2, "credits_used": 10}
+    assert after["to"] == "2026-11-01T12:16:50.000000+00:00"
+    assert after["from"] == "2026-10-25T12:16:50.000000+00:00"
+
+
+async def test_usage_takes_an_explicit_window_or_days(sandbox: Client) -> None:
+    await call(sandbox, "POST", "/v1/tasks", {"prompt": "A sales deck"})
+
+    _, earlier = await call(sandbox, "GET", "/v1/usage?from=2026-10-01&to=2026-10-31T00:00:00Z")
+    _, one_day = await call(sandbox, "GET", "/v1/usage?days=1")
+
+    assert (earlier["from"], earlier["to"]) == (
+        "2026-10-01T00:00:00.000000+00:00",
+        "2026-10-31T00:00:00.000000+00:00",
+    )
+    assert (earlier["requests"], len(earlier["daily"])) == (0, 31)
+    assert (one_day["requests"], len(one_day["daily"])) == (1, 2)
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("from=yesterday", "query.from"),
+        ("to=2026-13-01", "query.to"),
+        ("from=2026-11-02&to=2026-11-01", "query.from"),
+        ("from=2026-01-01&to=2026-11-01", "query.from"),
+        ("days=91", "query.days"),
+        ("days=0", "query.days"),
+        ("days=3&from=2026-10-30", "query.days"),
+        ("by_operation=maybe", "query.by_operation"),
+        ("api_key_id=nope", "query.api_key_id"),
+    ],
+)
+async def test_bad_usage_queries_are_400_naming_the_field(
+    sandbox: Client, query: str, field: str
+) -> None:
+    status, body = await call(sandbox, "GET", f"/v1/usage?{query}")
+
+    assert (status, body["error"]["type"]) == (400, "invalid_request")
+    found = body["error"]["details"].get("fields") or [body["error"]["details"]]
+    assert [entry["field"] for entry in found] == [field]
+
+
+async def test_usage_of_another_api_key_is_404(sandbox: Client) -> None:
+    _, who = await call(sandbox, "GET", "/v1/whoami")
+    other = "ak_" + ("0" * 26)
+
+    own_status, _ = await call(sandbox, "GET", f"/v1/usage?api_key_id={who['api_key_id']}")
+    status, body = await call(sandbox, "GET", f"/v1/usage?api_key_id={other}")
+
+    assert own_status == 200
+    assert (status, error_of(body)) == (404, ("not_found", "not_found"))

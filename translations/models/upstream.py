@@ -3,7 +3,7 @@ themselves against these; translations never use them on the hot path."""
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Upstream(BaseModel):
@@ -71,3 +71,54 @@ class CanvasSearchPage(_Upstream):
     limit: int
     offset: int
     has_more: bool
+
+
+class WhoamiUser(_Upstream):
+    id: str
+    email: str
+
+
+class WhoamiTeam(_Upstream):
+    id: str
+    uuid: str
+    name: str
+
+
+class WhoamiOrganization(_Upstream):
+    id: str
+    uuid: str
+
+
+class Whoami(_Upstream):
+    """`GET /v1/whoami` as the official CLI parses it (moda-api.md §2.6b)."""
+
+    user: WhoamiUser
+    team: WhoamiTeam
+    organization: WhoamiOrganization | None
+    plan: str
+    scopes: list[str]
+    api_key_id: str
+    entitlements: dict[str, object]
+
+
+class UsageDay(_Upstream):
+    date: str
+    requests: int
+    credits_used: int
+
+
+class UsageOperation(_Upstream):
+    operation: str
+    requests: int
+
+
+class Usage(_Upstream):
+    """`GET /v1/usage`: the shape is undocumented; this is the sandbox's (see its docstring)."""
+
+    api_key_id: str
+    from_: str = Field(alias="from")
+    to: str
+    requests: int
+    credits_used: int
+    daily: list[UsageDay]
+    by_operation: list[UsageOperation] | None = None
