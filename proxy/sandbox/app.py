@@ -68,6 +68,9 @@ Decisions where moda-api.md is silent:
     naive, both ends included), `to` defaults to now, `from` to `to` minus `days` (the
     CLI's `--days`, 1-90, default 7). `days` with `from`, `from` after `to` or a window
     over 90 days are 400s; an `api_key_id` other than the caller's own is a 404.
+  * Canvas pages are derived from the canvas id and category (slides 1920x1080, 5-12
+    pages; carousel 1080x1350, 3-8; pdf 816x1056, 1-4; social, web-ads, diagram and
+    others one page); the first of several is named `Cover`, the rest `Page N`.
   * Every response carries `Moda-Cli-Latest-Version` (default 0.17.0) and
     `Moda-Cli-Minimum-Version` (default 0.0.0, settings): the sandbox never answers 426.
   * Timestamps are UTC ISO 8601 with microseconds and `+00:00`; seed data sits before

@@ -1,8 +1,9 @@
-"""Read-only routes: canvases, brand kits, organizations, events."""
+"""Read-only routes: canvases and their pages, brand kits, organizations, events."""
 
 from aiohttp import web
 
 from proxy.core.payload import JSONObject
+from proxy.sandbox.canvas_pages import canvas_pages
 from proxy.sandbox.errors import not_found
 from proxy.sandbox.http import account_of, json_response
 from proxy.sandbox.paging import list_response
@@ -16,6 +17,7 @@ def add_catalog_routes(app: web.Application) -> None:
     # Before `/v1/canvases/{id}`: aiohttp matches routes in the order they were added.
     app.router.add_get("/v1/canvases/search", search_canvases)
     app.router.add_get("/v1/canvases/{id}", get_canvas)
+    app.router.add_get("/v1/canvases/{id}/pages", list_canvas_pages)
     app.router.add_get("/v1/brand-kits", list_brand_kits)
     app.router.add_get("/v1/brand-kits/{id}", get_brand_kit)
     app.router.add_get("/v1/organizations", list_organizations)
@@ -34,6 +36,13 @@ async def list_canvases(request: web.Request) -> web.Response:
 async def get_canvas(request: web.Request) -> web.Response:
     account = account_of(request)
     return json_response(_copy(find_canvas(account, path_id(request, "cvs"))))
+
+
+async def list_canvas_pages(request: web.Request) -> web.Response:
+    """Not a paginated list: every page at once (moda-api.md §1)."""
+    canvas = find_canvas(account_of(request), path_id(request, "cvs"))
+    pages = canvas_pages(canvas)
+    return json_response({"canvas_name": canvas["name"], "total_pages": len(pages), "pages": pages})
 
 
 async def list_brand_kits(request: web.Request) -> web.Response:

@@ -293,3 +293,35 @@ async def test_usage_of_another_api_key_is_404(sandbox: Client) -> None:
 
     assert own_status == 200
     assert (status, error_of(body)) == (404, ("not_found", "not_found"))
+
+
+# --- canvas pages -----------------------------------------------------------------------
+
+
+async def test_canvas_pages_list_every_page_of_the_canvas(sandbox: Client) -> None:
+    _, page = await call(sandbox, "GET", "/v1/canvases?limit=100")
+    canvases = {item["category"]: item for item in page["data"]}
+    deck, post = canvases["slides"], canvases["social"]
+
+    status, deck_pages = await call(sandbox, "GET", f"/v1/canvases/{deck['id']}/pages")
+    _, again = await call(sandbox, "GET", f"/v1/canvases/{deck['id']}/pages")
+    _, post_pages = await call(sandbox, "GET", f"/v1/canvases/{post['id']}/pages")
+
+    assert status == 200
+    valid(upstream.CanvasPages, deck_pages)
+    assert deck_pages == again
+    assert deck_pages["canvas_name"] == deck["name"]
+    numbers = [entry["page_number"] for entry in deck_pages["pages"]]
+    assert numbers == list(range(1, deck_pages["total_pages"] + 1))
+    assert 5 <= deck_pages["total_pages"] <= 12
+    assert {(p["width"], p["height"]) for p in deck_pages["pages"]} == {(1920, 1080)}
+    assert deck_pages["pages"][0]["name"] == "Cover"
+    assert (post_pages["total_pages"], post_pages["pages"][0]["width"]) == (1, 1080)
+
+
+async def test_pages_of_an_unknown_canvas_are_404(sandbox: Client) -> None:
+    status, body = await call(sandbox, "GET", f"/v1/canvases/cvs_{'0' * 26}/pages")
+    bad_status, bad = await call(sandbox, "GET", "/v1/canvases/nope/pages")
+
+    assert (status, error_of(body)) == (404, ("not_found", "file_not_found"))
+    assert (bad_status, error_of(bad)) == (400, ("invalid_request", "invalid_id_format"))

@@ -122,3 +122,19 @@ class Usage(_Upstream):
     credits_used: int
     daily: list[UsageDay]
     by_operation: list[UsageOperation] | None = None
+
+
+class CanvasPage(_Upstream):
+    page_number: int
+    name: str
+    width: int
+    height: int
+    node_count: int
+
+
+class CanvasPages(_Upstream):
+    """`GET /v1/canvases/{id}/pages` (moda-api.md §1)."""
+
+    canvas_name: str
+    total_pages: int
+    pages: list[CanvasPage]
