@@ -13,6 +13,7 @@ from proxy.sandbox.factories import event_item
 from proxy.sandbox.settings import SandboxSettings
 from proxy.sandbox.stamps import digest_int, fresh_id, iso
 from proxy.sandbox.tasks import CREDITS_USED, Task
+from proxy.sandbox.uploads import Uploads
 
 Effect = Callable[[datetime], None]
 CAPPED_KINDS: Final = frozenset({"design", "remix"})
@@ -49,6 +50,7 @@ class Account:
         self.tasks: SortedCollection[Task] = SortedCollection(task_key)
         self.idempotency: dict[str, IdempotencyRecord] = {}
         self.conversations: dict[str, str] = {}
+        self.uploads = Uploads()
         self._pending: dict[str, tuple[Task, Effect]] = {}
         self._seeded = {"canvases": 0, "brand_kits": 0, "events": 0}
         self._seed(settings)

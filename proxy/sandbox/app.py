@@ -71,6 +71,22 @@ Decisions where moda-api.md is silent:
   * Canvas pages are derived from the canvas id and category (slides 1920x1080, 5-12
     pages; carousel 1080x1350, 3-8; pdf 816x1056, 1-4; social, web-ads, diagram and
     others one page); the first of several is named `Cover`, the rest `Page N`.
+  * Uploads answer 200 `{id, url, filename, mime_type, size_bytes, was_duplicate,
+    folder_id: null}`; the same bytes again (per account) answer the first record with
+    `was_duplicate: true`. Types: PNG, JPEG, WebP, PDF, PPTX (documented) plus GIF and SVG,
+    taken from the part's type or, when that is generic, the file name; others are a 422
+    `unsupported_file_type`. Over `upload_max_bytes` (default 25 MiB) is a 422
+    `file_too_large`; a missing or empty `file` a 422 naming `body.file`. The sandbox has
+    no drive: any well-formed `folder_id` is a 404 `folder_not_found`.
+  * From-url never fetches: after the SSRF check (https only; no loopback, private,
+    link-local, unspecified or multicast address in any spelling, no `localhost`,
+    `*.localhost`, `*.internal`, `*.local` or metadata name; else a 422 naming
+    `body.source_url`) it stores a fixed stand-in file whose type the extension names (an
+    extensionless URL is a PNG). Unknown body fields are a 422 `extra_forbidden`, as the
+    CLI expects.
+  * File URLs point at the sandbox itself (`/api/v2/images/ref/<uuid>?h=<hmac>`, export
+    artifacts `/storage/exports/...`), outside `/v1` and fetched without the API key as
+    Moda's signed URLs are; a wrong signature is a 404.
   * Every response carries `Moda-Cli-Latest-Version` (default 0.17.0) and
     `Moda-Cli-Minimum-Version` (default 0.0.0, settings): the sandbox never answers 426.
   * Timestamps are UTC ISO 8601 with microseconds and `+00:00`; seed data sits before
@@ -89,7 +105,9 @@ from proxy.sandbox.keys import SANDBOX_STATE, SANDBOX_WEBHOOKS
 from proxy.sandbox.routes_account import add_account_routes
 from proxy.sandbox.routes_catalog import add_catalog_routes
 from proxy.sandbox.routes_create import add_create_routes
+from proxy.sandbox.routes_storage import add_storage_routes
 from proxy.sandbox.routes_tasks import add_task_routes
+from proxy.sandbox.routes_uploads import add_upload_routes
 from proxy.sandbox.settings import SandboxSettings
 from proxy.sandbox.store import SandboxStore
 from proxy.sandbox.webhooks import WebhookDispatcher
@@ -106,6 +124,8 @@ def create_sandbox_app(settings: SandboxSettings, clock: Clock) -> web.Applicati
     add_create_routes(app)
     add_catalog_routes(app)
     add_account_routes(app)
+    add_upload_routes(app)
+    add_storage_routes(app)
     return app
 
 

@@ -5,10 +5,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from aiohttp import web
+from aiohttp import FormData, web
 from aiohttp.test_utils import TestClient
 from pydantic import BaseModel
 from pytest_aiohttp import AiohttpClient
+from yarl import URL
 
 from proxy.sandbox import SANDBOX_STATE, SandboxSettings, create_sandbox_app
 from tests.fakes.clock import FakeClock
@@ -325,3 +326,198 @@ async def test_pages_of_an_unknown_canvas_are_404(sandbox: Client) -> None:
 
     assert (status, error_of(body)) == (404, ("not_found", "file_not_found"))
     assert (bad_status, error_of(bad)) == (400, ("invalid_request", "invalid_id_format"))
+
+
+# --- uploads ----------------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"logo pixels"
+
+
+def form(content: bytes, filename: str, content_type: str, **fields: str) -> FormData:
+    data = FormData()
+    data.add_field("file", content, filename=filename, content_type=content_type)
+    for name, value in fields.items():
+        data.add_field(name, value)
+    return data
+
+
+async def upload(
+    client: Client, data: FormData, token_headers: dict[str, str] = AUTH
+) -> tuple[int, Any]:
+    response = await client.post("/v1/uploads", data=data, headers=token_headers)
+    return response.status, await response.json()
+
+
+async def fetch_bytes(client: Client, url: str) -> tuple[int, bytes, str]:
+    """Stored-file URLs carry their own signature: fetched with no API key."""
+    response = await client.get(URL(url).path_qs)
+    return response.status, await response.read(), response.content_type
+
+
+async def test_an_upload_answers_the_file_record_and_serves_its_bytes(sandbox: Client) -> None:
+    status, record = await upload(sandbox, form(PNG, "logo.png", "image/png"))
+
+    assert status == 200
+    valid(upstream.FileUpload, record)
+    assert (record["filename"], record["mime_type"], record["size_bytes"]) == (
+        "logo.png",
+        "image/png",
+        len(PNG),
+    )
+    assert (record["was_duplicate"], record["folder_id"]) == (False, None)
+    assert record["url"].startswith(str(sandbox.make_url("/api/v2/images/ref/")))
+    assert await fetch_bytes(sandbox, record["url"]) == (200, PNG, "image/png")
+    forged = record["url"].rsplit("=", 1)[0] + "=AAAA"
+    assert (await fetch_bytes(sandbox, forged))[0] == 404
+
+
+async def test_the_same_bytes_again_are_a_duplicate_of_the_first_record(
+    sandbox: Client,
+) -> None:
+    _, first = await upload(sandbox, form(PNG, "logo.png", "image/png"))
+    _, again = await upload(sandbox, form(PNG, "copy.png", "application/octet-stream"))
+    _, other = await upload(sandbox, form(PNG + b"!", "logo.png", "image/png"))
+    _, elsewhere = await upload(
+        sandbox, form(PNG, "logo.png", "image/png"), {"Authorization": "Bearer moda_other"}
+    )
+
+    valid(upstream.FileUpload, again)
+    assert again == {**first, "was_duplicate": True}
+    assert other["id"] != first["id"]
+    assert other["was_duplicate"] is False
+    assert (elsewhere["was_duplicate"], elsewhere["id"] != first["id"]) == (False, True)
+
+
+async def test_the_type_comes_from_the_name_when_the_part_does_not_say(sandbox: Client) -> None:
+    _, deck = await upload(sandbox, form(b"PK\x03\x04deck", "q3.pptx", "application/octet-stream"))
+
+    assert deck["mime_type"] == (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+    )
+
+
+async def test_an_oversize_upload_is_422(make_sandbox: ClientFactory) -> None:
+    sandbox = await make_sandbox(upload_max_bytes=len(PNG) - 1)
+
+    status, body = await upload(sandbox, form(PNG, "logo.png", "image/png"))
+    fits_status, _ = await upload(sandbox, form(PNG[:-1], "logo.png", "image/png"))
+
+    assert (status, error_of(body)) == (422, ("unprocessable", "file_too_large"))
+    assert body["error"]["details"] == {"max_bytes": len(PNG) - 1}
+    assert fits_status == 200
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "error", "field"),
+    [
+        (form(b"hello", "notes.txt", "text/plain"), 422, "unsupported_file_type", None),
+        (form(b"", "logo.png", "image/png"), 422, "validation_failed", "body.file"),
+        (FormData({"other": "x"}), 422, "validation_failed", "body.file"),
+        (form(PNG, "logo.png", "image/png", folder_id="nope"), 400, "invalid_id_format", None),
+        (
+            form(PNG, "logo.png", "image/png", folder_id=f"fld_{'1' * 26}"),
+            404,
+            "folder_not_found",
+            None,
+        ),
+    ],
+)
+async def test_bad_uploads_are_refused(
+    sandbox: Client, data: FormData, status: int, error: str, field: str | None
+) -> None:
+    got, body = await upload(sandbox, data)
+
+    assert (got, body["error"]["code"]) == (status, error)
+    if field is not None:
+        assert fields_of(body) == [field]
+
+
+async def test_an_upload_without_multipart_is_422(sandbox: Client) -> None:
+    status, body = await call(sandbox, "POST", "/v1/uploads", {"file": "logo.png"})
+
+    assert (status, fields_of(body)) == (422, ["body.file"])
+
+
+async def test_upload_from_url_makes_a_stand_in_file_without_fetching(sandbox: Client) -> None:
+    source = {"source_url": "https://cdn.example.com/brand/logo.svg"}
+
+    status, record = await call(sandbox, "POST", "/v1/uploads/from-url", source)
+    _, again = await call(sandbox, "POST", "/v1/uploads/from-url", source)
+    _, named = await call(
+        sandbox,
+        "POST",
+        "/v1/uploads/from-url",
+        {"source_url": "https://cdn.example.com/hero", "filename": "hero"},
+    )
+
+    assert status == 200
+    valid(upstream.FileUpload, record)
+    assert (record["filename"], record["mime_type"], record["was_duplicate"]) == (
+        "logo.svg",
+        "image/svg+xml",
+        False,
+    )
+    assert again == {**record, "was_duplicate": True}
+    assert (named["filename"], named["mime_type"]) == ("hero.png", "image/png")
+    fetched_status, content, _ = await fetch_bytes(sandbox, record["url"])
+    assert fetched_status == 200
+    assert len(content) == record["size_bytes"]
+    assert b"https://cdn.example.com/brand/logo.svg" in content
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://cdn.example.com/logo.png",
+        "https://localhost/logo.png",
+        "https://api.localhost/logo.png",
+        "https://127.0.0.1/logo.png",
+        "https://10.1.2.3/logo.png",
+        "https://192.168.0.10/logo.png",
+        "https://169.254.169.254/latest/meta-data",
+        "https://metadata.google.internal/computeMetadata/v1/",
+        "https://[::1]/logo.png",
+        "https://[::ffff:127.0.0.1]/logo.png",
+        "https://2130706433/logo.png",
+        "https://0x7f.1/logo.png",
+        "https://0.0.0.0/logo.png",
+        "file:///etc/passwd",
+        "not a url",
+    ],
+)
+async def test_upload_from_url_refuses_internal_and_plain_http_urls(
+    sandbox: Client, url: str
+) -> None:
+    status, body = await call(sandbox, "POST", "/v1/uploads/from-url", {"source_url": url})
+
+    assert (status, error_of(body)) == (422, ("unprocessable", "validation_failed"))
+    assert fields_of(body) == ["body.source_url"]
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "field"),
+    [
+        ({"source_url": "https://cdn.example.com/a.png", "wat": 1}, "extra_forbidden", "body.wat"),
+        ({}, "missing", "body.source_url"),
+        ({"source_url": "https://cdn.example.com/page.html"}, None, None),
+    ],
+)
+async def test_upload_from_url_validates_its_body(
+    sandbox: Client, body: Any, code: str | None, field: str | None
+) -> None:
+    status, answer = await call(sandbox, "POST", "/v1/uploads/from-url", body)
+
+    assert status == 422
+    if code is None:
+        assert answer["error"]["code"] == "unsupported_file_type"
+    else:
+        assert answer["error"]["details"]["fields"][0]["code"] == code
+        assert fields_of(answer) == [field]
+
+
+async def test_a_malformed_multipart_body_is_400(sandbox: Client) -> None:
+    headers = {**AUTH, "Content-Type": "multipart/form-data; boundary=xyz"}
+    response = await sandbox.post("/v1/uploads", data=b"--xyz\r\nno end", headers=headers)
+
+    assert response.status == 400
+    assert error_of(await response.json()) == ("invalid_request", "invalid_request")

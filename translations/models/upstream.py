@@ -138,3 +138,14 @@ class CanvasPages(_Upstream):
     canvas_name: str
     total_pages: int
     pages: list[CanvasPage]
+
+
+class FileUpload(_Upstream):
+    """`POST /v1/uploads` and `/v1/uploads/from-url`: the FileUploadResponse (moda-api.md §1)."""
+
+    id: str = Field(pattern=r"^file_[0-9A-HJKMNP-TV-Z]{26}$")
+    url: str
+    filename: str
+    mime_type: str
+    size_bytes: int
+    was_duplicate: bool
