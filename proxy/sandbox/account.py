@@ -9,6 +9,7 @@ from proxy.core.payload import JSONObject
 from proxy.sandbox import history, seed
 from proxy.sandbox.collection import SortedCollection
 from proxy.sandbox.cursors import SortKey
+from proxy.sandbox.exports import Export
 from proxy.sandbox.factories import event_item
 from proxy.sandbox.settings import SandboxSettings
 from proxy.sandbox.stamps import digest_int, fresh_id, iso
@@ -51,6 +52,7 @@ class Account:
         self.idempotency: dict[str, IdempotencyRecord] = {}
         self.conversations: dict[str, str] = {}
         self.uploads = Uploads()
+        self.exports: dict[str, Export] = {}
         self._pending: dict[str, tuple[Task, Effect]] = {}
         self._seeded = {"canvases": 0, "brand_kits": 0, "events": 0}
         self._seed(settings)

@@ -84,6 +84,17 @@ Decisions where moda-api.md is silent:
     `body.source_url`) it stores a fixed stand-in file whose type the extension names (an
     extensionless URL is a PNG). Unknown body fields are a 422 `extra_forbidden`, as the
     CLI expects.
+  * Exports (not Tasks, not in /tasks, `task_` ids): `format` png|jpeg|pdf|pptx (`jpg`
+    is `jpeg`; default png), `page_number` 1..pages, `pixel_ratio` 1-4 (decimals taken),
+    `flatten` and `wait` booleans (default true). `wait=true` answers `completed` at once;
+    `wait=false` answers `in_progress` and export-status says `running` (never `queued`:
+    exports wait behind no queue) until `export_seconds` (default 3) have passed, then
+    `completed`. Both carry `warnings` (`pdf_links_flattened` on every completed PDF, as
+    the CLI knows). Several raster pages without `page_number` arrive as a `zip`;
+    `total_pages` counts the pages in the artifact. mp4/gif need `page_number` (400) and
+    then are a 422 `no_animation` (sandbox canvases are still). A queued or running design
+    task that edits the canvas is a 409 `canvas_active_job` with `Retry-After: 10`.
+    export-status without `task_id` is a 422; a task id of another canvas or none is a 404.
   * File URLs point at the sandbox itself (`/api/v2/images/ref/<uuid>?h=<hmac>`, export
     artifacts `/storage/exports/...`), outside `/v1` and fetched without the API key as
     Moda's signed URLs are; a wrong signature is a 404.
@@ -105,6 +116,7 @@ from proxy.sandbox.keys import SANDBOX_STATE, SANDBOX_WEBHOOKS
 from proxy.sandbox.routes_account import add_account_routes
 from proxy.sandbox.routes_catalog import add_catalog_routes
 from proxy.sandbox.routes_create import add_create_routes
+from proxy.sandbox.routes_exports import add_export_routes
 from proxy.sandbox.routes_storage import add_storage_routes
 from proxy.sandbox.routes_tasks import add_task_routes
 from proxy.sandbox.routes_uploads import add_upload_routes
@@ -125,6 +137,7 @@ def create_sandbox_app(settings: SandboxSettings, clock: Clock) -> web.Applicati
     add_catalog_routes(app)
     add_account_routes(app)
     add_upload_routes(app)
+    add_export_routes(app)
     add_storage_routes(app)
     return app
 

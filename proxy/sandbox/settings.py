@@ -75,6 +75,11 @@ class SandboxSettings(BaseModel):
         ge=0,
         description="Finished historical tasks (mixed statuses) per credential.",
     )
+    export_seconds: float = Field(
+        default=3.0,
+        ge=0,
+        description="How long an export started with `wait=false` renders before completing.",
+    )
     storage_signing_secret: str = Field(
         default="sandbox-dev-storage-secret",
         min_length=1,

@@ -521,3 +521,161 @@ async def test_a_malformed_multipart_body_is_400(sandbox: Client) -> None:
 
     assert response.status == 400
     assert error_of(await response.json()) == ("invalid_request", "invalid_request")
+
+
+# --- exports ----------------------------------------------------------------------------
+
+
+async def canvas_of(client: Client, category: str) -> Any:
+    _, page = await call(client, "GET", "/v1/canvases?limit=100")
+    return next(item for item in page["data"] if item["category"] == category)
+
+
+async def page_count(client: Client, canvas_id: str) -> int:
+    _, pages = await call(client, "GET", f"/v1/canvases/{canvas_id}/pages")
+    return int(pages["total_pages"])
+
+
+async def test_a_waited_export_is_completed_with_a_downloadable_artifact(
+    sandbox: Client,
+) -> None:
+    deck = await canvas_of(sandbox, "slides")
+
+    status, export = await call(sandbox, "POST", f"/v1/canvases/{deck['id']}/export?format=pdf")
+
+    assert status == 200
+    valid(upstream.CanvasExport, export)
+    assert (export["status"], export["format"], export["retry_after_seconds"]) == (
+        "completed",
+        "pdf",
+        None,
+    )
+    assert (export["canvas_id"], export["canvas_url"]) == (deck["id"], deck["url"])
+    assert export["total_pages"] == await page_count(sandbox, deck["id"])
+    assert export["task_id"].startswith("task_")
+    assert [w["code"] for w in export["warnings"]] == ["pdf_links_flattened"]
+    fetched_status, content, content_type = await fetch_bytes(sandbox, export["url"])
+    assert (fetched_status, content_type) == (200, "application/pdf")
+    assert content.startswith(b"%PDF")
+
+
+async def test_raster_exports_of_several_pages_arrive_as_a_zip(sandbox: Client) -> None:
+    deck = await canvas_of(sandbox, "slides")
+    path = f"/v1/canvases/{deck['id']}/export"
+
+    _, whole = await call(sandbox, "POST", path)
+    _, one = await call(sandbox, "POST", f"{path}?format=jpg&page_number=2&pixel_ratio=2.5")
+
+    assert (whole["format"], whole["warnings"]) == ("zip", [])
+    assert (one["format"], one["total_pages"]) == ("jpeg", 1)
+    assert (await fetch_bytes(sandbox, one["url"]))[2] == "image/jpeg"
+
+
+async def test_an_unwaited_export_is_polled_to_completion(
+    sandbox: Client, sandbox_clock: FakeClock
+) -> None:
+    post = await canvas_of(sandbox, "social")
+    base = f"/v1/canvases/{post['id']}"
+
+    _, started = await call(sandbox, "POST", f"{base}/export?format=png&wait=false")
+    status, running = await call(
+        sandbox, "GET", f"{base}/export-status?task_id={started['task_id']}"
+    )
+    sandbox_clock.advance(3.0)
+    _, done = await call(sandbox, "GET", f"{base}/export-status?task_id={started['task_id']}")
+
+    valid(upstream.CanvasExport, started)
+    assert (started["status"], started["url"], started["retry_after_seconds"]) == (
+        "in_progress",
+        None,
+        3,
+    )
+    assert status == 200
+    valid(upstream.ExportStatus, running)
+    assert (running["status"], running["is_terminal"], running["url"]) == ("running", False, None)
+    valid(upstream.ExportStatus, done)
+    assert (done["status"], done["is_terminal"], done["retry_after_seconds"]) == (
+        "completed",
+        True,
+        None,
+    )
+    assert (done["task_id"], done["format"], done["error"]) == (started["task_id"], "png", None)
+    fetched_status, content, _ = await fetch_bytes(sandbox, done["url"])
+    assert (fetched_status, content[:8]) == (200, PNG[:8])
+
+
+async def test_a_canvas_with_a_design_task_in_flight_cannot_export(
+    sandbox: Client, sandbox_clock: FakeClock
+) -> None:
+    deck = await canvas_of(sandbox, "slides")
+    other = await canvas_of(sandbox, "social")
+    await call(
+        sandbox, "POST", "/v1/tasks", {"prompt": "Tighten the copy", "canvas_id": deck["id"]}
+    )
+
+    busy = await sandbox.post(f"/v1/canvases/{deck['id']}/export", headers=AUTH)
+    free_status, _ = await call(sandbox, "POST", f"/v1/canvases/{other['id']}/export")
+    sandbox_clock.advance(10.0)
+    after_status, _ = await call(sandbox, "POST", f"/v1/canvases/{deck['id']}/export")
+
+    body = await busy.json()
+    assert (busy.status, error_of(body)) == (409, ("conflict", "canvas_active_job"))
+    assert busy.headers["Retry-After"] == "10"
+    assert body["error"]["details"]["task_id"].startswith("task_")
+    assert (free_status, after_status) == (200, 200)
+
+
+async def test_export_status_of_another_canvas_or_an_unknown_task_is_404(
+    sandbox: Client,
+) -> None:
+    deck = await canvas_of(sandbox, "slides")
+    post = await canvas_of(sandbox, "social")
+    _, export = await call(sandbox, "POST", f"/v1/canvases/{deck['id']}/export?wait=false")
+
+    mismatch, body = await call(
+        sandbox, "GET", f"/v1/canvases/{post['id']}/export-status?task_id={export['task_id']}"
+    )
+    unknown, _ = await call(
+        sandbox, "GET", f"/v1/canvases/{deck['id']}/export-status?task_id=task_{'0' * 26}"
+    )
+    missing, missing_body = await call(sandbox, "GET", f"/v1/canvases/{deck['id']}/export-status")
+    malformed, _ = await call(
+        sandbox, "GET", f"/v1/canvases/{deck['id']}/export-status?task_id=nope"
+    )
+
+    assert (mismatch, error_of(body)) == (404, ("not_found", "not_found"))
+    assert unknown == 404
+    assert (missing, fields_of(missing_body)) == (422, ["query.task_id"])
+    assert malformed == 400
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "code", "field"),
+    [
+        ("format=webp", 400, "invalid_request", "query.format"),
+        ("pixel_ratio=5", 400, "invalid_request", "query.pixel_ratio"),
+        ("pixel_ratio=0.5", 400, "invalid_request", "query.pixel_ratio"),
+        ("page_number=0", 400, "invalid_request", "query.page_number"),
+        ("page_number=99", 400, "invalid_request", "query.page_number"),
+        ("wait=maybe", 400, "invalid_request", "query.wait"),
+        ("flatten=2", 400, "invalid_request", "query.flatten"),
+        ("format=mp4", 400, "invalid_request", "query.page_number"),
+        ("format=gif&page_number=1", 422, "no_animation", None),
+    ],
+)
+async def test_bad_export_queries_are_refused(
+    sandbox: Client, query: str, status: int, code: str, field: str | None
+) -> None:
+    deck = await canvas_of(sandbox, "slides")
+
+    got, body = await call(sandbox, "POST", f"/v1/canvases/{deck['id']}/export?{query}")
+
+    assert (got, body["error"]["code"]) == (status, code)
+    if field is not None:
+        assert fields_of(body) == [field]
+
+
+async def test_exporting_an_unknown_canvas_is_404(sandbox: Client) -> None:
+    status, body = await call(sandbox, "POST", f"/v1/canvases/cvs_{'0' * 26}/export")
+
+    assert (status, error_of(body)) == (404, ("not_found", "file_not_found"))

@@ -149,3 +149,38 @@ class FileUpload(_Upstream):
     mime_type: str
     size_bytes: int
     was_duplicate: bool
+
+
+class ExportWarning(_Upstream):
+    code: str
+    message: str
+
+
+class CanvasExport(_Upstream):
+    """`POST /v1/canvases/{id}/export` (moda-api.md §2.9): not a Task envelope."""
+
+    canvas_id: str
+    canvas_url: str
+    format: str
+    status: Literal["completed", "in_progress"]
+    url: str | None
+    task_id: str | None
+    retry_after_seconds: int | None
+    total_pages: int
+    warnings: list[ExportWarning] | None = None
+
+
+class ExportStatus(_Upstream):
+    """`GET /v1/canvases/{id}/export-status?task_id=` (moda-api.md §2.9)."""
+
+    task_id: str
+    status: Literal["queued", "running", "completed", "failed"]
+    is_terminal: bool
+    canvas_id: str
+    canvas_url: str
+    format: str
+    url: str | None
+    error: str | None
+    retry_after_seconds: int | None
+    total_pages: int
+    warnings: list[ExportWarning] | None = None
