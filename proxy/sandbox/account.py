@@ -30,8 +30,10 @@ def task_key(task: Task) -> SortKey:
 
 @dataclass(frozen=True)
 class IdempotencyRecord:
+    """What an idempotency key started (a task, or a manually created brand kit)."""
+
     fingerprint: str
-    task_id: str
+    resource_id: str
 
 
 class Account:
@@ -50,6 +52,7 @@ class Account:
         self.events: SortedCollection[JSONObject] = SortedCollection(item_key)
         self.tasks: SortedCollection[Task] = SortedCollection(task_key)
         self.idempotency: dict[str, IdempotencyRecord] = {}
+        self.kit_idempotency: dict[str, IdempotencyRecord] = {}
         self.conversations: dict[str, str] = {}
         self.uploads = Uploads()
         self.exports: dict[str, Export] = {}

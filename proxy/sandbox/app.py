@@ -50,6 +50,22 @@ Decisions where moda-api.md is silent:
   * Design targets: `canvas_id` edits that canvas (404 if unknown); a known
     `conversation_id` continues on its canvas; an unknown one starts a new canvas under
     that conversation id.
+  * `POST /brand-kits` with `url` extracts (a `brand_kit_extract` task, as before); with
+    `name` and no `url` it builds the kit from direct fields (the CLI's manual lane:
+    `name`, `colors`, `fonts`, `logo_file_ids`, and any PATCH-able text or list) and
+    answers the kit record at once, 200, no credits. `url` beside direct fields is a 422
+    on `body.url`. `name` is the title and the company name; colors and fonts take the
+    read shape (`label: null`, `weight: null`, `supported: true`); logos must be this
+    account's uploads (404 otherwise), grouped as `Logos`. The team's first kit is its
+    default. A repeated `idempotency_key` (the CLI derives one from the body) answers
+    the kit it made; with another body it is a 409 `idempotency_conflict`.
+  * `PATCH /brand-kits/{id}` writes `title`, `company_*`, `tagline`, the three word
+    lists, `colors`, `fonts`; arrays replace wholesale; texts (not `title`) may be nulled,
+    lists may not. Any other field (`is_default`, `id`, ...) is a 422 `extra_forbidden`;
+    an empty patch changes nothing, `updated_at` included. Answers the whole kit.
+  * `GET /brand-kits/{id}` keeps the kit at the root (the CLI also reads a
+    `{brand_kit, id, uuid}` wrapper, but falls back to the root, where the proxy's legacy
+    translation adds `team_id`).
   * Promptless remix: a new canvas at once, a synthetic `task_` id (GET answers 404),
     credits_used 0.
   * The audit log (`GET /events`) records successful writes only, so reading lists never
@@ -114,6 +130,7 @@ from proxy.clock import Clock
 from proxy.sandbox.http import sandbox_middleware
 from proxy.sandbox.keys import SANDBOX_STATE, SANDBOX_WEBHOOKS
 from proxy.sandbox.routes_account import add_account_routes
+from proxy.sandbox.routes_brand_kits import add_brand_kit_routes
 from proxy.sandbox.routes_catalog import add_catalog_routes
 from proxy.sandbox.routes_create import add_create_routes
 from proxy.sandbox.routes_exports import add_export_routes
@@ -134,6 +151,7 @@ def create_sandbox_app(settings: SandboxSettings, clock: Clock) -> web.Applicati
     app.cleanup_ctx.append(_webhook_session)
     add_task_routes(app)
     add_create_routes(app)
+    add_brand_kit_routes(app)
     add_catalog_routes(app)
     add_account_routes(app)
     add_upload_routes(app)

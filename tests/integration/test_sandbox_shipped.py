@@ -679,3 +679,156 @@ async def test_exporting_an_unknown_canvas_is_404(sandbox: Client) -> None:
     status, body = await call(sandbox, "POST", f"/v1/canvases/cvs_{'0' * 26}/export")
 
     assert (status, error_of(body)) == (404, ("not_found", "file_not_found"))
+
+
+# --- brand kits -------------------------------------------------------------------------
+
+KIT_FIELDS = {
+    "name": "Acme",
+    "colors": [{"color": "#0F172A", "label": "Primary"}, {"color": "#F97316"}],
+    "fonts": [{"family": "Inter", "weight": 600}, {"family": "Lora", "label": "body"}],
+}
+
+
+async def test_a_kit_is_created_from_direct_fields_at_once(sandbox: Client) -> None:
+    _, logo = await upload(sandbox, form(PNG, "logo.png", "image/png"))
+    body = {**KIT_FIELDS, "logo_file_ids": [logo["id"]], "idempotency_key": "ik_1"}
+
+    status, kit = await call(sandbox, "POST", "/v1/brand-kits", body)
+    _, shown = await call(sandbox, "GET", f"/v1/brand-kits/{kit['id']}")
+    _, listed = await call(sandbox, "GET", "/v1/brand-kits?limit=100")
+
+    assert status == 200
+    valid(upstream.BrandKit, kit)
+    assert (kit["title"], kit["company_name"], kit["is_default"]) == ("Acme", "Acme", False)
+    assert kit["colors"] == [
+        {"color": "#0F172A", "label": "Primary"},
+        {"color": "#F97316", "label": None},
+    ]
+    assert kit["fonts"] == [
+        {"family": "Inter", "label": None, "weight": 600, "supported": True},
+        {"family": "Lora", "label": "body", "weight": None, "supported": True},
+    ]
+    assert kit["logos"] == [
+        {
+            "group_name": "Logos",
+            "images": [{"file_id": logo["id"], "name": "logo.png", "url": logo["url"]}],
+        }
+    ]
+    assert shown == kit
+    assert (listed["total"], listed["data"][0]["id"]) == (4, kit["id"])
+
+
+async def test_a_repeated_idempotency_key_answers_the_same_kit(sandbox: Client) -> None:
+    body = {**KIT_FIELDS, "idempotency_key": "ik_same"}
+
+    _, first = await call(sandbox, "POST", "/v1/brand-kits", body)
+    status, again = await call(sandbox, "POST", "/v1/brand-kits", body)
+    clash, conflict = await call(sandbox, "POST", "/v1/brand-kits", {**body, "name": "Globex"})
+    _, unkeyed = await call(sandbox, "POST", "/v1/brand-kits", KIT_FIELDS)
+    _, listed = await call(sandbox, "GET", "/v1/brand-kits")
+
+    assert (status, again) == (200, first)
+    assert (clash, error_of(conflict)) == (409, ("idempotency_conflict", "idempotency_conflict"))
+    assert unkeyed["id"] != first["id"]
+    assert listed["total"] == 5
+
+
+async def test_the_first_kit_of_a_team_is_its_default(make_sandbox: ClientFactory) -> None:
+    sandbox = await make_sandbox(seed_brand_kits=0)
+
+    _, first = await call(sandbox, "POST", "/v1/brand-kits", {"name": "Acme"})
+    _, second = await call(sandbox, "POST", "/v1/brand-kits", {"name": "Globex"})
+
+    assert (first["is_default"], second["is_default"]) == (True, False)
+    assert (first["colors"], first["fonts"], first["logos"]) == ([], [], [])
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"name": ""}, 422, "body.name"),
+        ({"name": "Acme", "colors": [{"color": "blue"}]}, 422, "body.colors.0.color"),
+        (
+            {"name": "Acme", "fonts": [{"family": "Inter", "weight": "600"}]},
+            422,
+            "body.fonts.0.weight",
+        ),
+        ({"name": "Acme", "is_default": True}, 422, "body.is_default"),
+        ({"name": "Acme", "logo_file_ids": ["logo.png"]}, 422, "body.logo_file_ids.0"),
+        ({"name": "Acme", "url": "https://acme.example"}, 422, "body.url"),
+        ({"colors": [{"color": "#000"}]}, 422, "body.url"),
+    ],
+)
+async def test_bad_direct_kit_bodies_are_422_naming_the_field(
+    sandbox: Client, body: Any, status: int, field: str
+) -> None:
+    got, answer = await call(sandbox, "POST", "/v1/brand-kits", body)
+
+    assert (got, answer["error"]["code"]) == (status, "validation_failed")
+    assert fields_of(answer)[0] == field
+
+
+async def test_a_logo_that_was_never_uploaded_is_404(sandbox: Client) -> None:
+    body = {"name": "Acme", "logo_file_ids": [f"file_{'2' * 26}"]}
+
+    status, answer = await call(sandbox, "POST", "/v1/brand-kits", body)
+    _, listed = await call(sandbox, "GET", "/v1/brand-kits")
+
+    assert (status, error_of(answer)) == (404, ("not_found", "not_found"))
+    assert listed["total"] == 3
+
+
+async def test_patch_changes_only_what_it_names_and_replaces_arrays(
+    sandbox: Client, sandbox_clock: FakeClock
+) -> None:
+    _, listed = await call(sandbox, "GET", "/v1/brand-kits")
+    kit = listed["data"][0]
+    sandbox_clock.advance(60.0)
+    patch = {"tagline": "Build fast", "colors": [{"color": "#F97316", "label": "Accent"}]}
+
+    status, updated = await call(sandbox, "PATCH", f"/v1/brand-kits/{kit['id']}", patch)
+    _, shown = await call(sandbox, "GET", f"/v1/brand-kits/{kit['id']}")
+    _, unchanged = await call(sandbox, "PATCH", f"/v1/brand-kits/{kit['id']}", {})
+
+    assert status == 200
+    valid(upstream.BrandKit, updated)
+    assert updated["colors"] == [{"color": "#F97316", "label": "Accent"}]
+    assert updated["tagline"] == "Build fast"
+    assert updated["updated_at"] > kit["updated_at"]
+    untouched = set(kit) - {"colors", "tagline", "updated_at"}
+    assert {name: updated[name] for name in untouched} == {name: kit[name] for name in untouched}
+    assert shown == updated == unchanged
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"is_default": True}, "body.is_default"),
+        ({"id": "bk_x"}, "body.id"),
+        ({"title": None}, "body.title"),
+        ({"colors": None}, "body.colors"),
+        ({"brand_values": "fast"}, "body.brand_values"),
+        ({"fonts": [{"family": "Inter", "supported": False}]}, "body.fonts.0.supported"),
+    ],
+)
+async def test_patch_refuses_fields_it_may_not_write(
+    sandbox: Client, patch: Any, field: str
+) -> None:
+    _, listed = await call(sandbox, "GET", "/v1/brand-kits")
+    kit = listed["data"][0]
+
+    status, body = await call(sandbox, "PATCH", f"/v1/brand-kits/{kit['id']}", patch)
+    _, after = await call(sandbox, "GET", f"/v1/brand-kits/{kit['id']}")
+
+    assert (status, error_of(body)) == (422, ("unprocessable", "validation_failed"))
+    assert fields_of(body) == [field]
+    assert after == kit
+
+
+async def test_patching_an_unknown_kit_is_404(sandbox: Client) -> None:
+    status, body = await call(sandbox, "PATCH", f"/v1/brand-kits/bk_{'3' * 26}", {"tagline": "x"})
+    bad, _ = await call(sandbox, "PATCH", "/v1/brand-kits/nope", {"tagline": "x"})
+
+    assert (status, error_of(body)) == (404, ("not_found", "not_found"))
+    assert bad == 400

@@ -184,3 +184,40 @@ class ExportStatus(_Upstream):
     retry_after_seconds: int | None
     total_pages: int
     warnings: list[ExportWarning] | None = None
+
+
+class BrandKitColor(_Upstream):
+    color: str
+    label: str | None
+
+
+class BrandKitFont(_Upstream):
+    family: str
+    label: str | None
+    weight: int | None
+    supported: bool | None
+
+
+class BrandKitLogoGroup(_Upstream):
+    group_name: str
+    images: list[dict[str, object]]
+
+
+class BrandKit(_Upstream):
+    """A brand kit record (moda-api.md §2.6): list items, GET, create from fields, PATCH."""
+
+    id: str = Field(pattern=r"^bk_[0-9A-HJKMNP-TV-Z]{26}$")
+    title: str
+    is_default: bool
+    created_at: str
+    updated_at: str
+    company_name: str | None
+    company_url: str | None
+    company_description: str | None
+    tagline: str | None
+    brand_values: list[str]
+    brand_aesthetic: list[str]
+    brand_tone_of_voice: list[str]
+    colors: list[BrandKitColor]
+    fonts: list[BrandKitFont]
+    logos: list[BrandKitLogoGroup]
