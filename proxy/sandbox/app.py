@@ -26,8 +26,9 @@ Decisions where moda-api.md is silent:
     30`; brand-kit extraction is not capped. Idempotent replays are answered before the
     cap is checked.
   * Order of checks: Moda-Version (400), then auth on /v1 (401), then routing (404/405),
-    then body (400 malformed JSON or bare UUID, 422 validation), then existence (404),
-    then the cap (429).
+    then query and body (400 malformed JSON, value or bare UUID, 422 validation), then
+    idempotent replays (200 or 409 `idempotency_conflict`), then existence (404), then
+    409 `canvas_active_job` and the cap (429).
   * Ids: a malformed path id is 400 `invalid_id_format`; an unknown one is 404. Unknown
     canvases are `not_found` / `file_not_found` (Moda's own example), other resources
     `not_found` / `not_found`.

@@ -36,7 +36,9 @@ def parse_int(raw: str | None, name: str, low: int, high: int, default: int) -> 
 
 
 def parse_optional_int(raw: str | None, name: str, low: int, high: int) -> int | None:
-    return None if raw is None else parse_int(raw, name, low, high, low)
+    if raw is None:
+        return None
+    return parse_int(raw, name, low, high, default=low)
 
 
 def parse_number(raw: str | None, name: str, low: float, high: float) -> float | None:
