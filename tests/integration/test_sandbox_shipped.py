@@ -12,6 +12,8 @@ from pytest_aiohttp import AiohttpClient
 from yarl import URL
 
 from proxy.sandbox import SANDBOX_STATE, SandboxSettings, create_sandbox_app
+from proxy.sandbox.http import account_of
+from proxy.sandbox.paging import list_response
 from tests.fakes.clock import FakeClock
 from translations.models import upstream
 
@@ -118,6 +120,34 @@ async def test_a_counted_total_counts_the_list_as_it_grows(make_sandbox: ClientF
     _, page = await call(sandbox, "GET", "/v1/brand-kits?limit=5")
 
     assert (page["total"], page["returned"]) == (350, 5)
+
+
+async def test_a_counted_total_counts_only_what_the_filters_keep(
+    aiohttp_client: AiohttpClient, sandbox_clock: FakeClock
+) -> None:
+    app = create_sandbox_app(SandboxSettings(), sandbox_clock)
+
+    async def slides_only(request: web.Request) -> web.Response:
+        account = account_of(request)
+        return list_response(
+            request,
+            account,
+            account.canvases,
+            dict,
+            filters={"category": "slides"},
+            keep=lambda canvas: canvas["category"] == "slides",
+            counted=True,
+        )
+
+    app.router.add_get("/v1/test-only/slides", slides_only)
+    client = await aiohttp_client(app)
+    _, everything = await call(client, "GET", "/v1/canvases?limit=100")
+    slides = [item for item in everything["data"] if item["category"] == "slides"]
+
+    _, page = await call(client, "GET", "/v1/test-only/slides?limit=1")
+
+    assert 1 < len(slides) < 45
+    assert (page["total"], page["returned"], page["data"][0]) == (len(slides), 1, slides[0])
 
 
 # --- canvases/search: the offset lane ---------------------------------------------------
