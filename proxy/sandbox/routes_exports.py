@@ -33,6 +33,7 @@ from proxy.sandbox.queries import (
 from proxy.sandbox.routes_storage import EXPORTS_PREFIX
 from proxy.sandbox.stamps import fresh_id
 from proxy.sandbox.storage import Blob
+from proxy.sandbox.tasks import Task
 
 ACTIVE_JOB_RETRY_SECONDS: Final = 10
 _FORMATS: Final = frozenset({"png", "jpeg", "pdf", "pptx"})
@@ -107,17 +108,7 @@ def _check_pages(options: ExportOptions, total_pages: int) -> None:
 
 
 def _check_no_active_design(account: Account, canvas_id: str, now: float) -> None:
-    busy = next(
-        (
-            task
-            for task in account.pending_tasks()
-            if task.kind == "design"
-            and not task.is_terminal(now)
-            and canvas_id
-            in (task.input.get("canvas_id"), (task.planned_result or {}).get("canvas_id"))
-        ),
-        None,
-    )
+    busy = next((task for task in account.pending_tasks() if _edits(task, canvas_id, now)), None)
     if busy is not None:
         raise SandboxError(
             409,
@@ -128,6 +119,12 @@ def _check_no_active_design(account: Account, canvas_id: str, now: float) -> Non
             headers={"Retry-After": str(ACTIVE_JOB_RETRY_SECONDS)},
             retry_after_ms=ACTIVE_JOB_RETRY_SECONDS * 1000,
         )
+
+
+def _edits(task: Task, canvas_id: str, now: float) -> bool:
+    """A design task still at work on the canvas: named by id, or by its conversation."""
+    targets = (task.input.get("canvas_id"), (task.planned_result or {}).get("canvas_id"))
+    return task.kind == "design" and canvas_id in targets and not task.is_terminal(now)
 
 
 def _start(

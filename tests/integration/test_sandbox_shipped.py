@@ -655,6 +655,19 @@ async def test_a_canvas_with_a_design_task_in_flight_cannot_export(
     assert (free_status, after_status) == (200, 200)
 
 
+async def test_a_design_task_continuing_a_conversation_also_blocks_its_canvas(
+    sandbox: Client,
+) -> None:
+    conversations = sandbox.app[SANDBOX_STATE].account(TOKEN).conversations
+    conversation_id, canvas_id = next(iter(conversations.items()))
+    body = {"prompt": "Add a pricing slide", "conversation_id": conversation_id}
+    await call(sandbox, "POST", "/v1/tasks", body)
+
+    status, answer = await call(sandbox, "POST", f"/v1/canvases/{canvas_id}/export")
+
+    assert (status, answer["error"]["code"]) == (409, "canvas_active_job")
+
+
 async def test_export_status_of_another_canvas_or_an_unknown_task_is_404(
     sandbox: Client,
 ) -> None:
