@@ -9,10 +9,12 @@ from proxy.core.payload import JSONObject
 from proxy.sandbox import history, seed
 from proxy.sandbox.collection import SortedCollection
 from proxy.sandbox.cursors import SortKey
+from proxy.sandbox.exports import Export
 from proxy.sandbox.factories import event_item
 from proxy.sandbox.settings import SandboxSettings
 from proxy.sandbox.stamps import digest_int, fresh_id, iso
 from proxy.sandbox.tasks import CREDITS_USED, Task
+from proxy.sandbox.uploads import Uploads
 
 Effect = Callable[[datetime], None]
 CAPPED_KINDS: Final = frozenset({"design", "remix"})
@@ -28,8 +30,10 @@ def task_key(task: Task) -> SortKey:
 
 @dataclass(frozen=True)
 class IdempotencyRecord:
+    """What an idempotency key started (a task, or a manually created brand kit)."""
+
     fingerprint: str
-    task_id: str
+    resource_id: str
 
 
 class Account:
@@ -48,7 +52,10 @@ class Account:
         self.events: SortedCollection[JSONObject] = SortedCollection(item_key)
         self.tasks: SortedCollection[Task] = SortedCollection(task_key)
         self.idempotency: dict[str, IdempotencyRecord] = {}
+        self.kit_idempotency: dict[str, IdempotencyRecord] = {}
         self.conversations: dict[str, str] = {}
+        self.uploads = Uploads()
+        self.exports: dict[str, Export] = {}
         self._pending: dict[str, tuple[Task, Effect]] = {}
         self._seeded = {"canvases": 0, "brand_kits": 0, "events": 0}
         self._seed(settings)

@@ -65,6 +65,15 @@ class BrandKitBody(_Body):
     url: Annotated[str, Field(min_length=1, max_length=2048)]
 
 
+class UploadFromUrlBody(_Body):
+    # The official CLI relies on Moda refusing unknown fields here (`extra_forbidden`).
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    source_url: Annotated[str, Field(min_length=1, max_length=2048)]
+    filename: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    folder_id: str | None = None
+
+
 def parse_body(model: type[Model], raw: Any) -> Model:
     """Bare UUIDs in id fields are a 400 (moda-api.md §5); other faults a 422."""
     if isinstance(raw, dict):

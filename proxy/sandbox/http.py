@@ -21,6 +21,8 @@ from proxy.sandbox.errors import (
 from proxy.sandbox.keys import REQUEST_ID, SANDBOX_STATE, TOKEN
 
 SANDBOX_VERSION: Final = "2026-05-01"
+CLI_LATEST_HEADER: Final = "Moda-Cli-Latest-Version"
+CLI_MINIMUM_HEADER: Final = "Moda-Cli-Minimum-Version"
 _SANE_REQUEST_ID: Final = re.compile(r"^[\x21-\x7e]{1,128}$")
 _STATUS_ERRORS: Final = {
     404: ("not_found", "not_found"),
@@ -49,6 +51,10 @@ async def sandbox_middleware(request: web.Request, handler: Handler) -> web.Stre
         response = error_response(failure, request_id)
     response.headers["Moda-Version"] = SANDBOX_VERSION
     response.headers["X-Request-ID"] = request_id
+    # Moda names the CLI releases on every response; the CLI stamps them for its update notice.
+    settings = request.app[SANDBOX_STATE].settings
+    response.headers[CLI_LATEST_HEADER] = settings.cli_latest_version
+    response.headers[CLI_MINIMUM_HEADER] = settings.cli_minimum_version
     return response
 
 

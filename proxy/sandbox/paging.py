@@ -1,6 +1,9 @@
-"""Cursor pages over a sorted collection: `limit`, signed cursors, the body."""
+"""Cursor pages over a sorted collection: `limit`, signed cursors, the shipped envelope.
 
-import re
+Moda ships `{data, next_cursor, returned, has_more, limit, total}` on its cursor lists
+(moda-api.md §2.6b); `total` is a count of the (filtered) list where Moda counts, else null.
+"""
+
 from collections.abc import Callable, Mapping
 from typing import Final, TypeVar
 
@@ -18,22 +21,15 @@ from proxy.sandbox.cursors import (
 from proxy.sandbox.errors import invalid_request
 from proxy.sandbox.http import json_response
 from proxy.sandbox.keys import SANDBOX_STATE
+from proxy.sandbox.queries import parse_int
 
 T = TypeVar("T")
 DEFAULT_LIMIT: Final = 20
 MAX_LIMIT: Final = 100
-_INTEGER: Final = re.compile(r"^[+-]?\d{1,9}$")
 
 
 def parse_limit(raw: str | None) -> int:
-    if raw is None:
-        return DEFAULT_LIMIT
-    if not _INTEGER.match(raw.strip()) or not 1 <= int(raw) <= MAX_LIMIT:
-        raise invalid_request(
-            f"limit must be an integer from 1 to {MAX_LIMIT}.",
-            details={"fields": [{"field": "query.limit", "code": "out_of_range", "value": raw}]},
-        )
-    return int(raw)
+    return parse_int(raw, "limit", 1, MAX_LIMIT, DEFAULT_LIMIT)
 
 
 def list_response(
@@ -44,8 +40,12 @@ def list_response(
     *,
     filters: Mapping[str, str] | None = None,
     keep: Callable[[T], bool] | None = None,
+    counted: bool = False,
 ) -> web.Response:
-    """One page, newest first. `offset` is ignored, as on Moda's cursor lanes."""
+    """One page, newest first. `offset` is ignored, as on Moda's cursor lanes.
+
+    `counted` lists carry the number of items the filters keep in `total`; others `null`.
+    """
     store = request.app[SANDBOX_STATE]
     settings, now = store.settings, store.clock.now()
     limit = parse_limit(request.query.get("limit"))
@@ -78,4 +78,20 @@ def list_response(
             position=resume_after,
             issued_at=now,
         )
-    return json_response({"data": [render(item) for item in items], "next_cursor": next_cursor})
+    total = _count(collection, keep) if counted else None
+    return json_response(
+        {
+            "data": [render(item) for item in items],
+            "next_cursor": next_cursor,
+            "returned": len(items),
+            "has_more": next_cursor is not None,
+            "limit": limit,
+            "total": total,
+        }
+    )
+
+
+def _count(collection: SortedCollection[T], keep: Callable[[T], bool] | None) -> int:
+    if keep is None:
+        return len(collection)
+    return sum(1 for item in collection.newest_first() if keep(item))

@@ -1,14 +1,12 @@
-"""Other task-returning creations: remix (sync without prompt), brand-kit extraction."""
+"""Remix: a task, or without a prompt a copy made at once."""
 
 from aiohttp import web
 
 from proxy.sandbox.account import Account
 from proxy.sandbox.bodies import (
-    BrandKitBody,
     RemixBody,
     echo_input,
     parse_body,
-    require_url,
 )
 from proxy.sandbox.http import account_of, read_json
 from proxy.sandbox.keys import SANDBOX_STATE
@@ -16,7 +14,6 @@ from proxy.sandbox.plans import (
     Plan,
     check_brand_kit,
     find_canvas,
-    plan_brand_kit,
     plan_remix,
 )
 from proxy.sandbox.stamps import fresh_id
@@ -33,7 +30,6 @@ from proxy.sandbox.tasks import Task
 
 def add_create_routes(app: web.Application) -> None:
     app.router.add_post("/v1/remix", remix)
-    app.router.add_post("/v1/brand-kits", create_brand_kit)
 
 
 async def remix(request: web.Request) -> web.Response:
@@ -71,18 +67,3 @@ def _duplicate_now(request: web.Request, account: Account, plan: Plan, body: Rem
     account.charge(task, used=0)
     account.record_event("canvas.remixed", request.method, request.path, 200, task.created_wall)
     return task
-
-
-async def create_brand_kit(request: web.Request) -> web.Response:
-    body = parse_body(BrandKitBody, await read_json(request))
-    require_url(body.url, "url", frozenset({"https"}))
-    account = account_of(request)
-    plan = plan_brand_kit(account, body.url)
-    task = new_task(
-        request,
-        kind="brand_kit_extract",
-        input_={"url": body.url},
-        planned_result=plan.result,
-    )
-    start(request, account, task, plan.on_success)
-    return await task_response(request, account, task)

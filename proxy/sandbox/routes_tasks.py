@@ -94,9 +94,9 @@ def _replay(account: Account, key: str | None, raw: Any) -> Task | None:
             "idempotency_conflict",
             f"An existing task is associated with idempotency_key '{key}' "
             "but with a different request body.",
-            details={"idempotency_key": key, "task_id": record.task_id},
+            details={"idempotency_key": key, "task_id": record.resource_id},
         )
-    return account.tasks.get(record.task_id)
+    return account.tasks.get(record.resource_id)
 
 
 def _fingerprint(raw: Any) -> str:

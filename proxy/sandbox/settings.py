@@ -75,3 +75,28 @@ class SandboxSettings(BaseModel):
         ge=0,
         description="Finished historical tasks (mixed statuses) per credential.",
     )
+    export_seconds: float = Field(
+        default=3.0,
+        ge=0,
+        description="How long an export started with `wait=false` renders before completing.",
+    )
+    storage_signing_secret: str = Field(
+        default="sandbox-dev-storage-secret",
+        min_length=1,
+        description="HMAC key that signs the URLs of uploaded files and export artifacts.",
+    )
+    upload_max_bytes: int = Field(
+        default=25 * 1024 * 1024,
+        ge=1,
+        description="Largest file `POST /v1/uploads` accepts; bigger ones are a 422.",
+    )
+    cli_latest_version: str = Field(
+        default="0.17.0",
+        min_length=1,
+        description="Sent as `Moda-Cli-Latest-Version`: the newest official CLI release.",
+    )
+    cli_minimum_version: str = Field(
+        default="0.0.0",
+        min_length=1,
+        description="Sent as `Moda-Cli-Minimum-Version`; the sandbox never refuses an older CLI.",
+    )

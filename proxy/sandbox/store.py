@@ -5,6 +5,7 @@ import hashlib
 from proxy.clock import Clock
 from proxy.sandbox.account import Account
 from proxy.sandbox.settings import SandboxSettings
+from proxy.sandbox.storage import Storage
 
 
 def credential_of(token: str) -> str:
@@ -16,6 +17,7 @@ class SandboxStore:
     def __init__(self, settings: SandboxSettings, clock: Clock) -> None:
         self.settings = settings
         self.clock = clock
+        self.storage = Storage(settings.storage_signing_secret)
         self._accounts: dict[str, Account] = {}
 
     def account(self, token: str) -> Account:

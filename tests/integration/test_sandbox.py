@@ -442,8 +442,9 @@ async def walk(client: Client, path: str, limit: int, auth: dict[str, str] = AUT
         query = f"{separator}limit={limit}" + (f"&cursor={cursor}" if cursor else "")
         status, page = await call(client, "GET", path + query, headers=auth)
         assert status == 200, page
-        assert set(page) == {"data", "next_cursor"}
-        assert len(page["data"]) <= limit
+        assert set(page) == {"data", "next_cursor", "returned", "has_more", "limit", "total"}
+        assert len(page["data"]) == page["returned"] <= limit == page["limit"]
+        assert page["has_more"] is (page["next_cursor"] is not None)
         items += page["data"]
         cursor = page["next_cursor"]
         if cursor is None:
@@ -475,7 +476,8 @@ async def test_filters_and_search_narrow_lists(sandbox: Client) -> None:
     failed = await walk(sandbox, "/v1/tasks?status=failed", limit=5)
     canvas = await first_canvas(sandbox)
     word = canvas["name"].split()[0].upper()
-    found = await walk(sandbox, f"/v1/canvases/search?query={word}", limit=4)
+    _, search = await call(sandbox, "GET", f"/v1/canvases/search?query={word}&limit=100")
+    found = search["canvases"]
     everything = await walk(sandbox, "/v1/canvases", limit=100)
     task = await start_task(sandbox, canvas_id=canvas["id"])
     by_canvas = await walk(sandbox, f"/v1/tasks?canvas_id={canvas['id']}", limit=5)
@@ -520,13 +522,11 @@ async def test_tampered_foreign_and_expired_cursors_are_400(
     attempts = [
         ("/v1/canvases", tampered, AUTH),
         ("/v1/canvases", cursor, OTHER_AUTH),
-        ("/v1/canvases/search?query=a&", cursor, AUTH),
         ("/v1/brand-kits", cursor, AUTH),
     ]
 
     for path, token, auth in attempts:
-        joiner = "" if path.endswith("&") else "?"
-        status, body = await call(sandbox, "GET", f"{path}{joiner}cursor={token}", headers=auth)
+        status, body = await call(sandbox, "GET", f"{path}?cursor={token}", headers=auth)
         assert (status, body["error"]["code"]) == (400, "invalid_cursor"), path
 
     sandbox_clock.advance(3601.0)

@@ -3,7 +3,7 @@ themselves against these; translations never use them on the hot path."""
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Upstream(BaseModel):
@@ -50,3 +50,174 @@ class Task(_Upstream):
     credits: Credits | None
     links: Links
     retry_after_ms: int | None
+
+
+class CursorPage(_Upstream):
+    """A cursor list as Moda ships it (moda-api.md §2.6b); `total` null where it is not counted."""
+
+    data: list[dict[str, object]]
+    next_cursor: str | None
+    returned: int
+    has_more: bool
+    limit: int
+    total: int | None
+
+
+class CanvasSearchPage(_Upstream):
+    """`GET /v1/canvases/search`: an offset lane, without a total or a cursor."""
+
+    canvases: list[dict[str, object]]
+    returned: int
+    limit: int
+    offset: int
+    has_more: bool
+
+
+class WhoamiUser(_Upstream):
+    id: str
+    email: str
+
+
+class WhoamiTeam(_Upstream):
+    id: str
+    uuid: str
+    name: str
+
+
+class WhoamiOrganization(_Upstream):
+    id: str
+    uuid: str
+
+
+class Whoami(_Upstream):
+    """`GET /v1/whoami` as the official CLI parses it (moda-api.md §2.6b)."""
+
+    user: WhoamiUser
+    team: WhoamiTeam
+    organization: WhoamiOrganization | None
+    plan: str
+    scopes: list[str]
+    api_key_id: str
+    entitlements: dict[str, object]
+
+
+class UsageDay(_Upstream):
+    date: str
+    requests: int
+    credits_used: int
+
+
+class UsageOperation(_Upstream):
+    operation: str
+    requests: int
+
+
+class Usage(_Upstream):
+    """`GET /v1/usage`: the shape is undocumented; this is the sandbox's (see its docstring)."""
+
+    api_key_id: str
+    from_: str = Field(alias="from")
+    to: str
+    requests: int
+    credits_used: int
+    daily: list[UsageDay]
+    by_operation: list[UsageOperation] | None = None
+
+
+class CanvasPage(_Upstream):
+    page_number: int
+    name: str
+    width: int
+    height: int
+    node_count: int
+
+
+class CanvasPages(_Upstream):
+    """`GET /v1/canvases/{id}/pages` (moda-api.md §1)."""
+
+    canvas_name: str
+    total_pages: int
+    pages: list[CanvasPage]
+
+
+class FileUpload(_Upstream):
+    """`POST /v1/uploads` and `/v1/uploads/from-url`: the FileUploadResponse (moda-api.md §1)."""
+
+    id: str = Field(pattern=r"^file_[0-9A-HJKMNP-TV-Z]{26}$")
+    url: str
+    filename: str
+    mime_type: str
+    size_bytes: int
+    was_duplicate: bool
+
+
+class ExportWarning(_Upstream):
+    code: str
+    message: str
+
+
+class CanvasExport(_Upstream):
+    """`POST /v1/canvases/{id}/export` (moda-api.md §2.9): not a Task envelope."""
+
+    canvas_id: str
+    canvas_url: str
+    format: str
+    status: Literal["completed", "in_progress"]
+    url: str | None
+    task_id: str | None
+    retry_after_seconds: int | None
+    total_pages: int
+    warnings: list[ExportWarning] | None = None
+
+
+class ExportStatus(_Upstream):
+    """`GET /v1/canvases/{id}/export-status?task_id=` (moda-api.md §2.9)."""
+
+    task_id: str
+    status: Literal["queued", "running", "completed", "failed"]
+    is_terminal: bool
+    canvas_id: str
+    canvas_url: str
+    format: str
+    url: str | None
+    error: str | None
+    retry_after_seconds: int | None
+    total_pages: int
+    warnings: list[ExportWarning] | None = None
+
+
+class BrandKitColor(_Upstream):
+    color: str
+    label: str | None
+
+
+class BrandKitFont(_Upstream):
+    family: str
+    label: str | None
+    weight: int | None
+    supported: bool | None
+
+
+class BrandKitLogoGroup(_Upstream):
+    group_name: str
+    images: list[dict[str, object]]
+
+
+class BrandKit(_Upstream):
+    """A brand kit record (moda-api.md §2.6): list items, GET, create from fields, PATCH."""
+
+    id: str = Field(pattern=r"^bk_[0-9A-HJKMNP-TV-Z]{26}$")
+    title: str
+    is_default: bool
+    created_at: str
+    updated_at: str
+    company_name: str | None
+    company_url: str | None
+    company_description: str | None
+    tagline: str | None
+    brand_values: list[str]
+    brand_aesthetic: list[str]
+    brand_tone_of_voice: list[str]
+    colors: list[BrandKitColor]
+    fonts: list[BrandKitFont]
+    logos: list[BrandKitLogoGroup]
