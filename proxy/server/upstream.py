@@ -107,17 +107,19 @@ class Upstream:
         declared = response.content_length
         if declared is not None and declared > self._max_buffered:
             raise _too_large(response.status)
-        encoding = response.headers.get(hdrs.CONTENT_ENCODING, "identity")
         if declared is not None:
-            return _decoded(await response.read(), encoding)
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.content.iter_any():
-            size += len(chunk)
-            if size > self._max_buffered:
-                raise _too_large(response.status)
-            chunks.append(chunk)
-        return _decoded(b"".join(chunks), encoding)
+            body = await response.read()
+        else:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.content.iter_any():
+                size += len(chunk)
+                if size > self._max_buffered:
+                    raise _too_large(response.status)
+                chunks.append(chunk)
+            body = b"".join(chunks)
+        encoding = response.headers.get(hdrs.CONTENT_ENCODING, "identity")
+        return _decoded(body, encoding, self._max_buffered, response.status)
 
     @asynccontextmanager
     async def stream(
@@ -141,16 +143,24 @@ class Upstream:
             response.release()
 
 
-def _decoded(body: bytes, encoding: str) -> bytes:
+def _decoded(body: bytes, encoding: str, limit: int, upstream_status: int) -> bytes:
+    """The body uncompressed, never inflated past `limit` bytes: a small gzip bomb stays small."""
     encoding = encoding.strip().lower()
     if encoding in ("", "identity"):
         return body
     if encoding not in _DECODERS:
         raise UpstreamContractError(f"The upstream sent an unsupported encoding {encoding!r}.")
+    decoder = zlib.decompressobj(_DECODERS[encoding])
     try:
-        return zlib.decompress(body, _DECODERS[encoding])
+        # One byte past the limit is enough to know the body is too large.
+        decoded = decoder.decompress(body, limit + 1)
     except zlib.error as exc:
         raise UpstreamContractError("The upstream sent a corrupt compressed body.") from exc
+    if len(decoded) > limit:
+        raise _too_large(upstream_status)
+    if not decoder.eof:  # all input was used up before the stream's end: it was cut short
+        raise UpstreamContractError("The upstream sent a corrupt compressed body.")
+    return decoded
 
 
 def _too_large(upstream_status: int) -> UpstreamContractError:
