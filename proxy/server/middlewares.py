@@ -12,7 +12,14 @@ from aiohttp.typedefs import Handler
 from proxy.core.envelope import error_body
 from proxy.core.targets import check_header_size, check_target
 from proxy.errors import ProxyError, TranslationError, UnsupportedVersion
-from proxy.keys import FAILED_CHANGE, REQUEST_ID, SERVED_VERSION, SETTINGS, UNSUPPORTED_VERSION
+from proxy.keys import (
+    BUNDLE,
+    FAILED_CHANGE,
+    REQUEST_ID,
+    SERVED_VERSION,
+    SETTINGS,
+    UNSUPPORTED_VERSION,
+)
 from proxy.server.convert import MODA_VERSION
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
 
@@ -35,6 +42,18 @@ def request_id(request: web.Request) -> str:
     return known
 
 
+def _answer_version(request: web.Request) -> str:
+    """The version negotiated; before that, the client's own when served, else the default."""
+    served: str | None = request.get(SERVED_VERSION)
+    if served is not None:
+        return served
+    asked = request.headers.get(MODA_VERSION, "").strip()
+    bundle = request.app.get(BUNDLE)
+    if bundle is not None and asked in bundle.supported:
+        return asked
+    return request.app[SETTINGS].versions.default
+
+
 def error_response(
     request: web.Request,
     *,
@@ -49,7 +68,7 @@ def error_response(
     body = error_body(
         type_=type_, code=code, message=message, request_id=identifier, details=details
     )
-    served = version or request.get(SERVED_VERSION) or request.app[SETTINGS].versions.default
+    served = version or _answer_version(request)
     return web.Response(
         status=status,
         body=json.dumps(body, separators=(",", ":")).encode(),

@@ -24,6 +24,7 @@ from proxy.keys import (
     UPSTREAM_SECONDS,
 )
 from proxy.metrics import UNMATCHED
+from proxy.server.convert import MODA_VERSION
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
 from proxy.server.middlewares import request_id
 
@@ -31,9 +32,12 @@ _NO_VERSION: Final = "none"
 
 
 async def add_sunset_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """on_response_prepare: every answer served an older version says when that version ended."""
+    """on_response_prepare: every answer served an older version says when that version ended.
+
+    Read from the answer's own Moda-Version, so the proxy's refusals made before any version was
+    negotiated (a CONNECT, a dot-segment path) carry them as well as translated answers do."""
     headers = request.app.get(SUNSET_HEADERS)
-    version = request.get(SERVED_VERSION)
+    version = response.headers.get(MODA_VERSION)
     if headers is None or version is None or version == request.app[SETTINGS].upstream.version:
         return
     response.headers["Deprecation"] = headers.deprecation
