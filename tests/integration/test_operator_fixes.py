@@ -6,8 +6,10 @@ import json
 
 import pytest
 from multidict import CIMultiDict
+from prometheus_client import generate_latest
 from pytest_aiohttp import AiohttpServer
 
+from proxy.keys import REGISTRY
 from tests.factories import make_task
 from tests.fakes.recording import RecordingUpstream, answer
 from tests.integration.conftest import AUTH, CANONICAL, LEGACY, ProxyClient, ProxyFactory
@@ -101,3 +103,29 @@ async def test_a_refusal_to_a_canonical_client_names_its_version_and_no_sunset(
     answered, headers = await _raw_answer(proxy, _head("GET", "/v1/../v1/credits", CANONICAL))
     assert (answered, headers["Moda-Version"]) == (400, "2026-05-01")
     assert not any(name in headers for name in SUNSET_HEADERS)
+
+
+async def test_every_version_is_labelled_by_route_and_unknown_paths_stay_unmatched(
+    start_proxy: ProxyFactory, access_lines: list[bytes]
+) -> None:
+    proxy = await start_proxy()
+    created = await (await proxy.post("/v1/tasks", json={"prompt": "x"}, headers=CANONICAL)).json()
+    await proxy.get(f"/v1/tasks/{created['id']}", headers=CANONICAL)
+    await proxy.get("/v1/credits", headers=CANONICAL)
+    await proxy.get("/v1/credits", headers=LEGACY)
+    await proxy.get("/v1/no-such-thing/42", headers=CANONICAL)
+
+    routes = [(line["version"], line["route"]) for line in map(json.loads, access_lines)]
+    assert routes == [
+        ("2026-05-01", "POST /v1/tasks"),
+        ("2026-05-01", "GET /v1/tasks/{id}"),
+        ("2026-05-01", "GET /v1/credits"),
+        ("2026-04-12", "GET /v1/credits"),
+        ("2026-05-01", "unmatched"),
+    ]
+    metrics = generate_latest(proxy.app[REGISTRY]).decode()
+    assert (
+        'proxy_requests_total{route="POST /v1/tasks",status_class="2xx",version="2026-05-01"}'
+        in (metrics)
+    )
+    assert 'route="unmatched",status_class="4xx",version="2026-05-01"} 1.0' in metrics
