@@ -2,8 +2,6 @@
 
 import json
 import logging
-import re
-import uuid
 from typing import Any, Final
 
 from aiohttp import web
@@ -15,31 +13,21 @@ from proxy.errors import ProxyError, TranslationError, UnsupportedVersion
 from proxy.keys import (
     BUNDLE,
     FAILED_CHANGE,
-    REQUEST_ID,
     SERVED_VERSION,
     SETTINGS,
     UNSUPPORTED_VERSION,
 )
 from proxy.server.convert import MODA_VERSION
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
+from proxy.server.request_ids import request_id
 
 _log = logging.getLogger(__name__)
-_SAFE_REQUEST_ID: Final = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _HTTP_ERROR_CODES: Final = {
     404: ("not_found", "not_found"),
     405: ("invalid_request", "method_not_allowed"),
     413: ("invalid_request", "request_too_large"),
     431: ("invalid_request", "request_header_fields_too_large"),
 }
-
-
-def request_id(request: web.Request) -> str:
-    """The client's own X-Request-ID when it is sane, else one made up on first need."""
-    known = request.get(REQUEST_ID)
-    if known is None:
-        given = request.headers.get(REQUEST_ID_HEADER, "")
-        known = request[REQUEST_ID] = given if _SAFE_REQUEST_ID.match(given) else str(uuid.uuid4())
-    return known
 
 
 def _answer_version(request: web.Request) -> str:

@@ -26,7 +26,7 @@ from proxy.keys import (
 from proxy.metrics import UNMATCHED
 from proxy.server.convert import MODA_VERSION
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
-from proxy.server.middlewares import request_id
+from proxy.server.request_ids import UPSTREAM_REQUEST_ID, request_id
 
 _NO_VERSION: Final = "none"
 
@@ -52,7 +52,7 @@ def _status_class(status: int) -> str:
 def _access_line(
     request: web.Request, response: web.StreamResponse, route: str, version: str, seconds: float
 ) -> dict[str, object]:
-    return {
+    line: dict[str, object] = {
         "request_id": response.headers.get(REQUEST_ID_HEADER) or request_id(request),
         "method": request.method,
         "route": route,
@@ -63,6 +63,9 @@ def _access_line(
         "translation_ms": round(request.get(TRANSLATION_SECONDS, 0.0) * 1000, 3),
         "changes": list(request.get(CHANGES_APPLIED, ())),
     }
+    if UPSTREAM_REQUEST_ID in request:
+        line["upstream_request_id"] = request[UPSTREAM_REQUEST_ID]
+    return line
 
 
 def _record(

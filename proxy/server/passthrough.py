@@ -11,7 +11,9 @@ from multidict import CIMultiDict
 
 from proxy.errors import RequestTooLarge
 from proxy.keys import SETTINGS, UPSTREAM, UPSTREAM_SECONDS
+from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
 from proxy.server.convert import client_response_headers, upstream_request_headers
+from proxy.server.request_ids import adopt_upstream_request_id, forward_request_id, request_id
 from proxy.server.upstream import map_exceptions
 
 _log = logging.getLogger(__name__)
@@ -49,11 +51,14 @@ async def pass_through(request: web.Request, version: str) -> web.StreamResponse
     headers = upstream_request_headers(
         request.headers, request.app[SETTINGS].upstream.version, keep_length=True
     )
+    forward_request_id(request, headers)
     body = _request_body(request)
     started = time.perf_counter()
     async with upstream.stream(request.method, request.rel_url.raw_path_qs, headers, body) as up:
         request[UPSTREAM_SECONDS] = time.perf_counter() - started
+        adopt_upstream_request_id(request, up.headers.get(REQUEST_ID_HEADER))
         response_headers = client_response_headers(up.headers, version, body_rewritten=False)
+        response_headers[REQUEST_ID_HEADER] = request_id(request)
         length = up.content_length
         if request.method != hdrs.METH_HEAD and length is not None and length <= _SMALL_BODY:
             with map_exceptions():

@@ -5,13 +5,14 @@ import gzip
 import json
 
 import pytest
+from aiohttp import web
 from multidict import CIMultiDict
 from prometheus_client import generate_latest
 from pytest_aiohttp import AiohttpServer
 
 from proxy.keys import REGISTRY
 from tests.factories import make_task
-from tests.fakes.recording import RecordingUpstream, answer
+from tests.fakes.recording import Received, RecordingUpstream, answer
 from tests.integration.conftest import AUTH, CANONICAL, LEGACY, ProxyClient, ProxyFactory
 
 SUNSET_HEADERS = ("Deprecation", "Sunset", "Link")
@@ -129,3 +130,82 @@ async def test_every_version_is_labelled_by_route_and_unknown_paths_stay_unmatch
         in (metrics)
     )
     assert 'route="unmatched",status_class="4xx",version="2026-05-01"} 1.0' in metrics
+
+
+UPSTREAM_ID = "0199aaaa-upstream-own-id"
+# A translated route, a buffered pass-through, and a pass-through streamed back.
+ROUTES = ["/v1/tasks/task_1", "/v1/credits", "/v1/uploads/file_1"]
+
+
+async def _upstream_with_its_own_ids(
+    aiohttp_server: AiohttpServer,
+) -> tuple[RecordingUpstream, str]:
+    small = json.dumps(make_task()).encode()
+
+    async def respond(request: web.Request, received: bytes) -> web.StreamResponse:
+        body = b"x" * (512 * 1024) if request.path.startswith("/v1/uploads") else small
+        return web.Response(body=body, headers={"X-Request-ID": UPSTREAM_ID})
+
+    upstream = RecordingUpstream(respond)
+    return upstream, await _upstream_url(aiohttp_server, upstream)
+
+
+def _sent_id(call: Received) -> str | None:
+    return call.headers.get("X-Request-ID")
+
+
+@pytest.mark.parametrize("path", ROUTES)
+async def test_a_sane_client_request_id_names_the_request_end_to_end(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory, access_lines: list[bytes], path: str
+) -> None:
+    upstream, url = await _upstream_with_its_own_ids(aiohttp_server)
+    proxy = await start_proxy(url)
+    response = await proxy.get(path, headers={**LEGACY, "X-Request-ID": "client-rid.1"})
+    await response.read()
+    assert response.headers["X-Request-ID"] == "client-rid.1"
+    assert [_sent_id(call) for call in upstream.calls] == ["client-rid.1"]
+    [line] = map(json.loads, access_lines)
+    assert (line["request_id"], line["upstream_request_id"]) == ("client-rid.1", UPSTREAM_ID)
+
+
+@pytest.mark.parametrize("path", ROUTES)
+async def test_a_client_request_id_that_is_not_sane_is_replaced_by_the_proxys_own(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory, access_lines: list[bytes], path: str
+) -> None:
+    upstream, url = await _upstream_with_its_own_ids(aiohttp_server)
+    proxy = await start_proxy(url)
+    response = await proxy.get(path, headers={**LEGACY, "X-Request-ID": "not sane/" + "x" * 200})
+    await response.read()
+    own = response.headers["X-Request-ID"]
+    assert own not in (UPSTREAM_ID, "")
+    assert "not sane" not in own
+    assert [_sent_id(call) for call in upstream.calls] == [own]
+    [line] = map(json.loads, access_lines)
+    assert (line["request_id"], line["upstream_request_id"]) == (own, UPSTREAM_ID)
+
+
+@pytest.mark.parametrize("path", ROUTES)
+async def test_without_a_client_request_id_the_upstreams_names_the_request(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory, access_lines: list[bytes], path: str
+) -> None:
+    upstream, url = await _upstream_with_its_own_ids(aiohttp_server)
+    proxy = await start_proxy(url)
+    response = await proxy.get(path, headers=LEGACY)
+    await response.read()
+    assert response.headers["X-Request-ID"] == UPSTREAM_ID
+    assert [_sent_id(call) for call in upstream.calls] == [None]
+    [line] = map(json.loads, access_lines)
+    assert line["request_id"] == UPSTREAM_ID
+    assert "upstream_request_id" not in line
+
+
+async def test_an_answer_the_proxy_cannot_translate_keeps_the_upstreams_request_id(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+) -> None:
+    paused = json.dumps(make_task(status="paused")).encode()
+    upstream = RecordingUpstream(answer(200, paused, {"X-Request-ID": UPSTREAM_ID}))
+    proxy = await start_proxy(await _upstream_url(aiohttp_server, upstream))
+    response = await proxy.get("/v1/tasks/task_1", headers=LEGACY)
+    assert response.status == 502
+    assert response.headers["X-Request-ID"] == UPSTREAM_ID
+    assert (await response.json())["error"]["request_id"] == UPSTREAM_ID
