@@ -2,7 +2,9 @@
 
 import asyncio
 import gzip
+import io
 import json
+from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
@@ -12,6 +14,7 @@ from pytest_aiohttp import AiohttpServer
 
 from proxy.keys import REGISTRY
 from tests.factories import make_task
+from tests.fakes.faulty import RawUpstream, hang
 from tests.fakes.recording import Received, RecordingUpstream, answer
 from tests.integration.conftest import AUTH, CANONICAL, LEGACY, ProxyClient, ProxyFactory
 
@@ -209,3 +212,97 @@ async def test_an_answer_the_proxy_cannot_translate_keeps_the_upstreams_request_
     assert response.status == 502
     assert response.headers["X-Request-ID"] == UPSTREAM_ID
     assert (await response.json())["error"]["request_id"] == UPSTREAM_ID
+
+
+async def _trickle(chunks: int, every: float) -> AsyncIterator[bytes]:
+    for _ in range(chunks):
+        await asyncio.sleep(every)
+        yield b"u" * 1024
+
+
+async def _echo_length(request: web.Request, received: bytes) -> web.StreamResponse:
+    return web.json_response({"received": len(received)})
+
+
+async def test_an_upload_still_flowing_past_the_upstream_timeout_succeeds(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+) -> None:
+    upstream = RecordingUpstream(_echo_length)
+    proxy = await start_proxy(
+        await _upstream_url(aiohttp_server, upstream), upstream={"timeout_seconds": 0.2}
+    )
+    # 0.6 s of upload, three times the upstream's timeout, never pausing for long.
+    response = await proxy.post("/v1/uploads", data=_trickle(12, every=0.05), headers=AUTH)
+    assert response.status == 200
+    assert await response.json() == {"received": 12 * 1024}
+
+
+async def test_the_upstreams_answer_is_timed_from_the_end_of_the_body(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+) -> None:
+    async def never_answer(request: web.Request, received: bytes) -> web.StreamResponse:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    upstream = RecordingUpstream(never_answer)
+    proxy = await start_proxy(
+        await _upstream_url(aiohttp_server, upstream), upstream={"timeout_seconds": 0.2}
+    )
+    response = await proxy.post("/v1/uploads", data=_trickle(6, every=0.05), headers=AUTH)
+    assert response.status == 504
+    assert (await response.json())["error"]["code"] == "upstream_timeout"
+    assert [len(call.body) for call in upstream.calls] == [6 * 1024]
+
+
+async def test_an_upstream_that_takes_no_body_in_times_out(start_proxy: ProxyFactory) -> None:
+    release = asyncio.Event()
+    upstream = RawUpstream(hang(release))  # reads the head, never a byte of the body
+    try:
+        proxy = await start_proxy(await upstream.start(), upstream={"timeout_seconds": 0.3})
+        # More than loopback socket buffers hold, so the upload must wait on the upstream.
+        payload = b"x" * (48 * 1024 * 1024)
+        response = await asyncio.wait_for(
+            proxy.post("/v1/uploads", data=io.BytesIO(payload), headers=AUTH), timeout=10
+        )
+        assert response.status == 504
+    finally:
+        release.set()
+        await upstream.close()
+
+
+async def test_a_stalled_upload_gets_a_408_in_the_envelope(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+) -> None:
+    upstream = RecordingUpstream(_echo_length)
+    proxy = await start_proxy(
+        await _upstream_url(aiohttp_server, upstream),
+        upstream={"timeout_seconds": 30},
+        server={"client_body_timeout_seconds": 0.2},
+    )
+    assert proxy.port is not None
+    reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+    writer.write(
+        b"POST /v1/uploads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer moda_live_x\r\n"
+        b"Content-Length: 1000\r\n\r\n" + b"u" * 100
+    )
+    await writer.drain()
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
+    length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+    body = json.loads(await reader.readexactly(length))
+    writer.close()
+    await writer.wait_closed()
+    assert head.startswith(b"HTTP/1.1 408")
+    assert body["error"]["code"] == "request_timeout"
+    assert upstream.calls == []
+
+
+async def test_a_chunked_upload_growing_past_the_limit_is_a_413(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+) -> None:
+    upstream = RecordingUpstream(_echo_length)
+    proxy = await start_proxy(
+        await _upstream_url(aiohttp_server, upstream), server={"max_body_bytes": 4096}
+    )
+    response = await proxy.post("/v1/uploads", data=_trickle(8, every=0), headers=AUTH)
+    assert response.status == 413
+    assert (await response.json())["error"]["code"] == "request_too_large"
