@@ -29,7 +29,7 @@ from proxy.keys import (
 )
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
 from proxy.server.convert import client_response_headers, upstream_request_headers
-from proxy.server.prefer import without_wait
+from proxy.server.prefer import shared_task, without_wait
 from proxy.server.request_ids import adopt_upstream_request_id, forward_request_id, request_id
 
 
@@ -123,7 +123,12 @@ async def translate(
     if wait_budget is None:
         response = await send(upstream_request)
     else:
-        response = await app[WAIT_HUB].hold(without_wait(upstream_request), send, wait_budget)
+        response = await app[WAIT_HUB].hold(
+            without_wait(upstream_request),
+            send,
+            wait_budget,
+            shared_task=shared_task(match, upstream_request),
+        )
     answered = time.perf_counter()
     request[UPSTREAM_SECONDS] = answered - sent
     adopt_upstream_request_id(request, response.headers.get(REQUEST_ID_HEADER))
