@@ -53,6 +53,10 @@ class StreamedBody:
         upstream_turn()
 
     async def _next_chunk(self) -> bytes:
+        # Bytes already here need no timer: a small body usually arrives with its head.
+        chunk = self._content.read_nowait(_CHUNK)
+        if chunk or self._content.at_eof():
+            return chunk
         try:
             async with asyncio.timeout(self._idle_seconds):
                 return await self._content.read(_CHUNK)
