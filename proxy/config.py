@@ -89,7 +89,9 @@ class ServerSettings(_Section):
         16 * 1024, le=60 * 1024, description="Largest total of request header bytes; else 431."
     )
     client_body_timeout_seconds: PositiveFloat = Field(
-        30.0, description="Time a client gets to send a body the proxy translates; else 408."
+        30.0,
+        description="Time a client gets to send a body the proxy translates, and the longest "
+        "pause allowed in a body streamed through; else 408.",
     )
     header_timeout_seconds: PositiveFloat = Field(
         10.0, description="Time a new connection gets to send its first request head; else closed."

@@ -7,6 +7,7 @@ from proxy.keys import BUNDLE, PLANS, ROUTE_LABEL, SERVED_VERSION, SETTINGS, WEB
 from proxy.server.convert import MODA_VERSION
 from proxy.server.passthrough import pass_through
 from proxy.server.prefer import requested_wait
+from proxy.server.route_labels import route_label
 from proxy.server.translate import translate
 
 
@@ -25,6 +26,7 @@ async def proxy_request(request: web.Request) -> web.StreamResponse:
         request[ROUTE_LABEL] = str(wait[0].route)
         return await translate(request, plan, wait[0], wait_budget=wait[1])
     if match is None:
+        request[ROUTE_LABEL] = route_label(request.method, raw_path)
         return await pass_through(request, version)
     request[ROUTE_LABEL] = str(match.route)
     return await translate(request, plan, match)

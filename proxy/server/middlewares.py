@@ -2,8 +2,6 @@
 
 import json
 import logging
-import re
-import uuid
 from typing import Any, Final
 
 from aiohttp import web
@@ -12,12 +10,18 @@ from aiohttp.typedefs import Handler
 from proxy.core.envelope import error_body
 from proxy.core.targets import check_header_size, check_target
 from proxy.errors import ProxyError, TranslationError, UnsupportedVersion
-from proxy.keys import FAILED_CHANGE, REQUEST_ID, SERVED_VERSION, SETTINGS, UNSUPPORTED_VERSION
+from proxy.keys import (
+    BUNDLE,
+    FAILED_CHANGE,
+    SERVED_VERSION,
+    SETTINGS,
+    UNSUPPORTED_VERSION,
+)
 from proxy.server.convert import MODA_VERSION
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
+from proxy.server.request_ids import request_id
 
 _log = logging.getLogger(__name__)
-_SAFE_REQUEST_ID: Final = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _HTTP_ERROR_CODES: Final = {
     404: ("not_found", "not_found"),
     405: ("invalid_request", "method_not_allowed"),
@@ -26,13 +30,16 @@ _HTTP_ERROR_CODES: Final = {
 }
 
 
-def request_id(request: web.Request) -> str:
-    """The client's own X-Request-ID when it is sane, else one made up on first need."""
-    known = request.get(REQUEST_ID)
-    if known is None:
-        given = request.headers.get(REQUEST_ID_HEADER, "")
-        known = request[REQUEST_ID] = given if _SAFE_REQUEST_ID.match(given) else str(uuid.uuid4())
-    return known
+def _answer_version(request: web.Request) -> str:
+    """The version negotiated; before that, the client's own when served, else the default."""
+    served: str | None = request.get(SERVED_VERSION)
+    if served is not None:
+        return served
+    asked = request.headers.get(MODA_VERSION, "").strip()
+    bundle = request.app.get(BUNDLE)
+    if bundle is not None and asked in bundle.supported:
+        return asked
+    return request.app[SETTINGS].versions.default
 
 
 def error_response(
@@ -49,7 +56,7 @@ def error_response(
     body = error_body(
         type_=type_, code=code, message=message, request_id=identifier, details=details
     )
-    served = version or request.get(SERVED_VERSION) or request.app[SETTINGS].versions.default
+    served = version or _answer_version(request)
     return web.Response(
         status=status,
         body=json.dumps(body, separators=(",", ":")).encode(),

@@ -24,16 +24,20 @@ from proxy.keys import (
     UPSTREAM_SECONDS,
 )
 from proxy.metrics import UNMATCHED
+from proxy.server.convert import MODA_VERSION
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
-from proxy.server.middlewares import request_id
+from proxy.server.request_ids import UPSTREAM_REQUEST_ID, request_id
 
 _NO_VERSION: Final = "none"
 
 
 async def add_sunset_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """on_response_prepare: every answer served an older version says when that version ended."""
+    """on_response_prepare: every answer served an older version says when that version ended.
+
+    Read from the answer's own Moda-Version, so the proxy's refusals made before any version was
+    negotiated (a CONNECT, a dot-segment path) carry them as well as translated answers do."""
     headers = request.app.get(SUNSET_HEADERS)
-    version = request.get(SERVED_VERSION)
+    version = response.headers.get(MODA_VERSION)
     if headers is None or version is None or version == request.app[SETTINGS].upstream.version:
         return
     response.headers["Deprecation"] = headers.deprecation
@@ -48,7 +52,7 @@ def _status_class(status: int) -> str:
 def _access_line(
     request: web.Request, response: web.StreamResponse, route: str, version: str, seconds: float
 ) -> dict[str, object]:
-    return {
+    line: dict[str, object] = {
         "request_id": response.headers.get(REQUEST_ID_HEADER) or request_id(request),
         "method": request.method,
         "route": route,
@@ -59,6 +63,9 @@ def _access_line(
         "translation_ms": round(request.get(TRANSLATION_SECONDS, 0.0) * 1000, 3),
         "changes": list(request.get(CHANGES_APPLIED, ())),
     }
+    if UPSTREAM_REQUEST_ID in request:
+        line["upstream_request_id"] = request[UPSTREAM_REQUEST_ID]
+    return line
 
 
 def _record(

@@ -2,16 +2,17 @@
 
 import logging
 import time
-from collections.abc import AsyncIterator
 from typing import Final
 
 import aiohttp
 from aiohttp import hdrs, web
 from multidict import CIMultiDict
 
-from proxy.errors import RequestTooLarge
 from proxy.keys import SETTINGS, UPSTREAM, UPSTREAM_SECONDS
+from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
 from proxy.server.convert import client_response_headers, upstream_request_headers
+from proxy.server.request_ids import adopt_upstream_request_id, forward_request_id, request_id
+from proxy.server.upload import StreamedBody, body_too_large
 from proxy.server.upstream import map_exceptions
 
 _log = logging.getLogger(__name__)
@@ -20,28 +21,17 @@ _CHUNK: Final = 64 * 1024
 _SMALL_BODY: Final = 256 * 1024
 
 
-def _too_large(limit: int) -> RequestTooLarge:
-    return RequestTooLarge(
-        f"The request body is larger than {limit} bytes.", details={"max_bytes": limit}
-    )
-
-
-async def _bounded(body: aiohttp.StreamReader, limit: int) -> AsyncIterator[bytes]:
-    sent = 0
-    async for chunk in body.iter_chunked(_CHUNK):
-        sent += len(chunk)
-        if sent > limit:
-            raise _too_large(limit)
-        yield chunk
-
-
-def _request_body(request: web.Request) -> object:
-    limit = request.app[SETTINGS].server.max_body_bytes
-    if request.content_length is not None and request.content_length > limit:
-        raise _too_large(limit)
+def _request_body(request: web.Request) -> StreamedBody | None:
+    server = request.app[SETTINGS].server
+    if request.content_length is not None and request.content_length > server.max_body_bytes:
+        raise body_too_large(server.max_body_bytes)
     if not request.body_exists:
         return None
-    return _bounded(request.content, limit)
+    return StreamedBody(
+        request.content,
+        max_bytes=server.max_body_bytes,
+        idle_seconds=server.client_body_timeout_seconds,
+    )
 
 
 async def pass_through(request: web.Request, version: str) -> web.StreamResponse:
@@ -49,11 +39,16 @@ async def pass_through(request: web.Request, version: str) -> web.StreamResponse
     headers = upstream_request_headers(
         request.headers, request.app[SETTINGS].upstream.version, keep_length=True
     )
+    forward_request_id(request, headers)
     body = _request_body(request)
     started = time.perf_counter()
     async with upstream.stream(request.method, request.rel_url.raw_path_qs, headers, body) as up:
-        request[UPSTREAM_SECONDS] = time.perf_counter() - started
+        # The upstream's time, from the end of the body it was sent (or earlier, if it answered).
+        body_ended = body.ended_at if body is not None else None
+        request[UPSTREAM_SECONDS] = time.perf_counter() - (body_ended or started)
+        adopt_upstream_request_id(request, up.headers.get(REQUEST_ID_HEADER))
         response_headers = client_response_headers(up.headers, version, body_rewritten=False)
+        response_headers[REQUEST_ID_HEADER] = request_id(request)
         length = up.content_length
         if request.method != hdrs.METH_HEAD and length is not None and length <= _SMALL_BODY:
             with map_exceptions():

@@ -29,8 +29,8 @@ from proxy.keys import (
 )
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
 from proxy.server.convert import client_response_headers, upstream_request_headers
-from proxy.server.middlewares import request_id
-from proxy.server.prefer import without_wait
+from proxy.server.prefer import shared_task, without_wait
+from proxy.server.request_ids import adopt_upstream_request_id, forward_request_id, request_id
 
 
 def dump_json(document: Any) -> bytes:
@@ -98,6 +98,7 @@ async def _upstream_request(
     )
     # Translated bodies are read whole and parsed: ask for them uncompressed.
     headers[hdrs.ACCEPT_ENCODING] = "identity"
+    forward_request_id(request, headers)
     return ApiRequest(request.method, url.raw_path, query, headers, body)
 
 
@@ -105,8 +106,7 @@ def _client_response(
     request: web.Request, response: ApiResponse, version: str, body: bytes, *, rewritten: bool
 ) -> web.Response:
     headers = client_response_headers(response.headers, version, body_rewritten=rewritten)
-    if REQUEST_ID_HEADER not in headers:
-        headers[REQUEST_ID_HEADER] = request_id(request)
+    headers[REQUEST_ID_HEADER] = request_id(request)
     return web.Response(status=response.status, body=body, headers=headers)
 
 
@@ -123,9 +123,15 @@ async def translate(
     if wait_budget is None:
         response = await send(upstream_request)
     else:
-        response = await app[WAIT_HUB].hold(without_wait(upstream_request), send, wait_budget)
+        response = await app[WAIT_HUB].hold(
+            without_wait(upstream_request),
+            send,
+            wait_budget,
+            shared_task=shared_task(match, upstream_request),
+        )
     answered = time.perf_counter()
     request[UPSTREAM_SECONDS] = answered - sent
+    adopt_upstream_request_id(request, response.headers.get(REQUEST_ID_HEADER))
     steps = plan.responses.get(match.route)
     if not steps or not response.is_success:
         return _client_response(request, response, plan.version, response.body, rewritten=False)

@@ -4,7 +4,7 @@ import asyncio
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any, Final
+from typing import Final
 
 import aiohttp
 from aiohttp import hdrs
@@ -12,7 +12,13 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from proxy.core.messages import ApiRequest, ApiResponse, Query
-from proxy.errors import UpstreamContractError, UpstreamTimeout, UpstreamUnavailable
+from proxy.errors import (
+    UpstreamContractError,
+    UpstreamError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from proxy.server.upload import StreamedBody
 
 _DECODERS: Final = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
@@ -107,50 +113,95 @@ class Upstream:
         declared = response.content_length
         if declared is not None and declared > self._max_buffered:
             raise _too_large(response.status)
-        encoding = response.headers.get(hdrs.CONTENT_ENCODING, "identity")
         if declared is not None:
-            return _decoded(await response.read(), encoding)
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.content.iter_any():
-            size += len(chunk)
-            if size > self._max_buffered:
-                raise _too_large(response.status)
-            chunks.append(chunk)
-        return _decoded(b"".join(chunks), encoding)
+            body = await response.read()
+        else:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.content.iter_any():
+                size += len(chunk)
+                if size > self._max_buffered:
+                    raise _too_large(response.status)
+                chunks.append(chunk)
+            body = b"".join(chunks)
+        encoding = response.headers.get(hdrs.CONTENT_ENCODING, "identity")
+        return _decoded(body, encoding, self._max_buffered, response.status)
 
     @asynccontextmanager
     async def stream(
-        self, method: str, target: str, headers: CIMultiDict[str], body: Any
+        self, method: str, target: str, headers: CIMultiDict[str], body: StreamedBody | None
     ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """Opens a streamed exchange; only waiting for the headers is bounded by the timeout."""
-        with map_exceptions():
-            async with asyncio.timeout(self._timeout):
-                response = await self.session.request(
-                    method,
-                    self.url_for(target),
-                    headers=headers,
-                    data=body,
-                    allow_redirects=False,
-                    timeout=self._stream_timeout,
-                )
-        self._on_answer()
+        """Opens a streamed exchange. The upstream has `timeout_seconds` for its headers, counted
+        from the end of the request body (see proxy.server.upload); the body after them is
+        bounded by the same time between reads."""
         try:
-            yield response
-        finally:
-            response.release()
+            with map_exceptions():
+                async with asyncio.timeout(None) as deadline:
+                    turns = _Turns(deadline, self._timeout)
+                    data = None
+                    if body is None:
+                        turns.upstream()
+                    else:
+                        data = body.chunks(upstream_turn=turns.upstream, client_turn=turns.client)
+                    try:
+                        response = await self.session.request(
+                            method,
+                            self.url_for(target),
+                            headers=headers,
+                            data=data,
+                            allow_redirects=False,
+                            timeout=self._stream_timeout,
+                        )
+                    finally:
+                        turns.over = True
+            self._on_answer()
+            try:
+                yield response
+            finally:
+                response.release()
+        except UpstreamError:
+            # A body the client failed to send shows upstream as a cut request: name the cause.
+            if body is not None and body.failure is not None:
+                raise body.failure from None
+            raise
 
 
-def _decoded(body: bytes, encoding: str) -> bytes:
+class _Turns:
+    """Moves a deadline so that only the upstream's turns are timed, never the client's."""
+
+    def __init__(self, deadline: asyncio.Timeout, seconds: float) -> None:
+        self._deadline, self._seconds = deadline, seconds
+        self._loop = asyncio.get_running_loop()
+        # Set once the upstream answered: a body still flowing then no longer moves the deadline.
+        self.over = False
+
+    def upstream(self) -> None:
+        if not (self.over or self._deadline.expired()):
+            self._deadline.reschedule(self._loop.time() + self._seconds)
+
+    def client(self) -> None:
+        if not (self.over or self._deadline.expired()):
+            self._deadline.reschedule(None)
+
+
+def _decoded(body: bytes, encoding: str, limit: int, upstream_status: int) -> bytes:
+    """The body uncompressed, never inflated past `limit` bytes: a small gzip bomb stays small."""
     encoding = encoding.strip().lower()
     if encoding in ("", "identity"):
         return body
     if encoding not in _DECODERS:
         raise UpstreamContractError(f"The upstream sent an unsupported encoding {encoding!r}.")
+    decoder = zlib.decompressobj(_DECODERS[encoding])
     try:
-        return zlib.decompress(body, _DECODERS[encoding])
+        # One byte past the limit is enough to know the body is too large.
+        decoded = decoder.decompress(body, limit + 1)
     except zlib.error as exc:
         raise UpstreamContractError("The upstream sent a corrupt compressed body.") from exc
+    if len(decoded) > limit:
+        raise _too_large(upstream_status)
+    if not decoder.eof:  # all input was used up before the stream's end: it was cut short
+        raise UpstreamContractError("The upstream sent a corrupt compressed body.")
+    return decoded
 
 
 def _too_large(upstream_status: int) -> UpstreamContractError:

@@ -63,7 +63,7 @@ async def test_metrics_count_the_traffic_that_caused_them(aiohttp_client: Aiohtt
             text,
             "proxy_requests_total",
             version="2026-05-01",
-            route="unmatched",
+            route="GET /v1/credits",
             status_class="2xx",
         )
         == 1

@@ -97,12 +97,12 @@ async def test_two_workers_serve_legacy_and_canonical_clients_from_one_shared_sa
             async with session.get(f"{proxy.url}/v1/tasks/{job_id}", headers=CANONICAL) as canon:
                 task = await canon.json()
                 assert (canon.status, task["id"], "job_id" in task) == (200, job_id, False)
-        # Legacy reads carry their route's label (canonical ones pass through, `unmatched`).
+        # Reads of both versions carry their route's label.
         served = await samples_by_worker(
             session, proxy, "proxy_requests_total", route="GET /v1/tasks/{id}"
         )
         assert set(served) == {"0", "1"}
-        assert sum(served.values()) == len(job_ids)
+        assert sum(served.values()) == 2 * len(job_ids)
     warnings = [line for line in proxy.log if '"warning"' in line]
     assert len(warnings) == 1, warnings
     assert "each of the 2 workers keeps its own pagination checkpoints" in warnings[0]

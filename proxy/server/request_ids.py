@@ -1,0 +1,48 @@
+"""Which X-Request-ID names a request, end to end.
+
+A sane client id names the request everywhere: the upstream receives it, the answer carries it and
+the access line records it; an upstream id that differs is kept as `upstream_request_id`. A client
+id that is not sane is replaced by one the proxy makes up, in all three places. When the client
+sent none, the upstream's own id names the request (it is what Moda's support can look up); only
+when neither exists does the proxy make one up.
+"""
+
+import re
+import uuid
+from typing import Final
+
+from aiohttp import web
+from multidict import CIMultiDict
+
+from proxy.keys import REQUEST_ID
+from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
+
+# Ids are written into log lines and headers: a conservative alphabet, a bounded length.
+_SAFE_REQUEST_ID: Final = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+UPSTREAM_REQUEST_ID: Final = web.RequestKey("upstream_request_id", str)
+
+
+def request_id(request: web.Request) -> str:
+    """The client's own X-Request-ID when it is sane, else one made up on first need."""
+    known = request.get(REQUEST_ID)
+    if known is None:
+        given = request.headers.get(REQUEST_ID_HEADER, "")
+        known = request[REQUEST_ID] = given if _SAFE_REQUEST_ID.match(given) else str(uuid.uuid4())
+    return known
+
+
+def forward_request_id(request: web.Request, upstream_headers: CIMultiDict[str]) -> None:
+    """The upstream gets the client's id, or the proxy's own in place of one that is not sane."""
+    if REQUEST_ID_HEADER in upstream_headers:
+        upstream_headers[REQUEST_ID_HEADER] = request_id(request)
+
+
+def adopt_upstream_request_id(request: web.Request, upstream_id: str | None) -> None:
+    """Called once the upstream answered: its id names the request if the client gave none, and
+    is kept aside as `upstream_request_id` if it differs from the id that does."""
+    if upstream_id is None:
+        return
+    if REQUEST_ID not in request and REQUEST_ID_HEADER not in request.headers:
+        request[REQUEST_ID] = upstream_id
+    elif upstream_id != request_id(request):
+        request[UPSTREAM_REQUEST_ID] = upstream_id
