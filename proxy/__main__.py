@@ -60,16 +60,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The key each flag overrides; an error in a flag's value names the flag.
+_FLAG_KEYS: Final = {
+    "--listen": ("server", "listen"),
+    "--public-url": ("server", "public_url"),
+    "--upstream": ("upstream", "url"),
+    "--admin-listen": ("admin", "listen"),
+    "--workers": ("server", "workers"),
+}
+
+
 def _overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
-    wanted = {
-        ("server", "listen"): args.listen,
-        ("server", "public_url"): args.public_url,
-        ("upstream", "url"): args.upstream,
-        ("admin", "listen"): args.admin_listen,
-        ("server", "workers"): args.workers,
-    }
     overrides: dict[str, dict[str, Any]] = {}
-    for (section, key), value in wanted.items():
+    for flag, (section, key) in _FLAG_KEYS.items():
+        value = getattr(args, flag.removeprefix("--").replace("-", "_"))
         if value is not None:
             overrides.setdefault(section, {})[key] = value
     return overrides
@@ -79,7 +83,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     path = args.config
     if path is None and _DEFAULT_CONFIG.is_file():
         path = _DEFAULT_CONFIG
-    return load_settings(path, _overrides(args), os.environ)
+    flag_names = {keys: flag for flag, keys in _FLAG_KEYS.items()}
+    return load_settings(path, _overrides(args), os.environ, flag_names=flag_names)
 
 
 async def _wait_for_signal() -> None:

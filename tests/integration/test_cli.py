@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -130,3 +131,18 @@ async def test_the_sandbox_runs_alone_for_any_client() -> None:
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_a_version_date_from_the_environment_is_a_valid_configuration() -> None:
+    environ = {**os.environ, "MODA_PROXY__VERSIONS__DEFAULT": "2026-04-12"}
+    code, out, err = await run_proxy("--check-config", env=environ)
+    assert (code, out.strip()) == (0, "configuration is valid"), err
+
+
+async def test_an_environment_typo_is_one_line_naming_the_variable_and_exits_2() -> None:
+    environ = {**os.environ, "MODA_PROXY__SERVR__LISTEN": "0.0.0.0:8080"}
+    code, _, err = await run_proxy("--check-config", env=environ)
+    assert code == 2
+    assert err.strip().count("\n") == 0
+    assert "MODA_PROXY__SERVR__LISTEN" in err
+    assert "MODA_PROXY__SERVER__LISTEN" in err
