@@ -14,8 +14,8 @@ COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 COPY config.yaml /etc/moda-compat-proxy/config.yaml
 USER 10001
-EXPOSE 8080 9090
+EXPOSE 8080 9180
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
-  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9090/-/healthz', timeout=2)"]
+  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9180/-/healthz', timeout=2)"]
 ENTRYPOINT ["moda-compat-proxy"]
-CMD ["--config", "/etc/moda-compat-proxy/config.yaml", "--listen", "0.0.0.0:8080", "--admin-listen", "0.0.0.0:9090"]
+CMD ["--config", "/etc/moda-compat-proxy/config.yaml", "--listen", "0.0.0.0:8080", "--admin-listen", "0.0.0.0:9180"]

@@ -135,7 +135,7 @@ class ServerSettings(_Section):
 
 class AdminSettings(_Section):
     listen: ListenAddress = Field(
-        "127.0.0.1:9090", description="HOST:PORT of the admin listener (probes, metrics, versions)."
+        "127.0.0.1:9180", description="HOST:PORT of the admin listener (probes, metrics, versions)."
     )
     ready_window_seconds: PositiveFloat = Field(
         30.0, description="Readiness needs an upstream answer this recent (else it probes)."

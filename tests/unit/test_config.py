@@ -254,3 +254,15 @@ def test_a_bad_flag_is_named_as_the_flag() -> None:
 
 
 FLAG = {("server", "listen"): "--listen"}
+
+
+PROMETHEUS_PORT = 9090
+
+
+def test_the_admin_port_is_9180_not_prometheus_own_9090() -> None:
+    assert Settings().admin.listen == "127.0.0.1:9180"
+    assert load_settings(ROOT / "config.yaml").admin.listen == "127.0.0.1:9180"
+    shipped = [ROOT / "config.yaml", ROOT / "Dockerfile", *sorted((ROOT / "deploy").rglob("*"))]
+    shipped += sorted((ROOT / "proxy").rglob("*.py"))
+    mentions = [p for p in shipped if p.is_file() and str(PROMETHEUS_PORT) in p.read_text()]
+    assert not mentions, f"Prometheus's own port {PROMETHEUS_PORT} is still named in {mentions}"
