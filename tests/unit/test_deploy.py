@@ -6,7 +6,6 @@ refuses, a Service that exposes the admin listener or a grace period shorter tha
 
 import base64
 import json
-import re
 import shlex
 from dataclasses import dataclass
 from functools import cache
@@ -18,6 +17,7 @@ import yaml
 from yarl import URL
 
 from proxy.config import Settings, environment_overrides, parse_listen, settings_from
+from tests import dockerfile
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -36,7 +36,7 @@ def _documents(path: Path) -> list[Manifest]:
 
 
 def _yaml_files() -> list[Path]:
-    return sorted(p for p in DEPLOY.rglob("*") if p.suffix in {".yaml", ".yml"})
+    return sorted(p for p in KUBERNETES.rglob("*") if p.suffix in {".yaml", ".yml"})
 
 
 def _all_documents() -> list[Manifest]:
@@ -54,22 +54,6 @@ def _port_number(listen: str) -> int:
 DEFAULTS = Settings()
 PUBLIC_PORT = _port_number(DEFAULTS.server.listen)
 ADMIN_PORT = _port_number(DEFAULTS.admin.listen)
-
-
-def _dockerfile() -> str:
-    return (ROOT / "Dockerfile").read_text(encoding="utf-8")
-
-
-def _dockerfile_uid() -> int:
-    found = re.search(r"useradd\b.*--uid[ =](\d+)", _dockerfile())
-    assert found, "the Dockerfile creates its user with `useradd --uid N`"
-    return int(found.group(1))
-
-
-def _dockerfile_cmd() -> list[str]:
-    found = re.search(r"^CMD\s+(\[.*\])\s*$", _dockerfile(), re.MULTILINE)
-    assert found, "the Dockerfile has an exec-form CMD"
-    return cast(list[str], json.loads(found.group(1)))
 
 
 def _flag(args: list[str], name: str) -> str | None:
@@ -98,7 +82,7 @@ class Example:
     @property
     def args(self) -> list[str]:
         """What the container runs with: its own args, else the image's CMD."""
-        return cast(list[str], self.container.get("args", _dockerfile_cmd()))
+        return cast(list[str], self.container.get("args", dockerfile.exec_form("CMD")))
 
     @property
     def config_text(self) -> str:
@@ -252,8 +236,8 @@ def test_the_config_is_mounted_where_the_proxy_reads_it(example: Example) -> Non
 
 
 def test_the_proxy_runs_as_the_dockerfiles_user_locked_down(example: Example) -> None:
-    uid = _dockerfile_uid()
-    assert re.search(rf"^USER\s+{uid}\s*$", _dockerfile(), re.MULTILINE)
+    uid = dockerfile.user_id()
+    assert dockerfile.arguments_of("USER") == [str(uid)]
     pod_context = example.pod.get("securityContext", {})
     context = {**pod_context, **example.container["securityContext"]}
     assert context["runAsNonRoot"] is True
