@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from proxy import __version__
 from proxy.app import create_admin_app, create_app
 from proxy.clock import SystemClock
 from proxy.config import ConfigError, Settings, load_settings, parse_listen
@@ -57,19 +58,28 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="validate the configuration and exit",
     )
+    _add_version(parser)
     return parser
 
 
+def _add_version(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--version", action="version", version=f"moda-compat-proxy {__version__}")
+
+
+# The key each flag overrides; an error in a flag's value names the flag.
+_FLAG_KEYS: Final = {
+    "--listen": ("server", "listen"),
+    "--public-url": ("server", "public_url"),
+    "--upstream": ("upstream", "url"),
+    "--admin-listen": ("admin", "listen"),
+    "--workers": ("server", "workers"),
+}
+
+
 def _overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
-    wanted = {
-        ("server", "listen"): args.listen,
-        ("server", "public_url"): args.public_url,
-        ("upstream", "url"): args.upstream,
-        ("admin", "listen"): args.admin_listen,
-        ("server", "workers"): args.workers,
-    }
     overrides: dict[str, dict[str, Any]] = {}
-    for (section, key), value in wanted.items():
+    for flag, (section, key) in _FLAG_KEYS.items():
+        value = getattr(args, flag.removeprefix("--").replace("-", "_"))
         if value is not None:
             overrides.setdefault(section, {})[key] = value
     return overrides
@@ -79,7 +89,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     path = args.config
     if path is None and _DEFAULT_CONFIG.is_file():
         path = _DEFAULT_CONFIG
-    return load_settings(path, _overrides(args), os.environ)
+    flag_names = {keys: flag for flag, keys in _FLAG_KEYS.items()}
+    return load_settings(path, _overrides(args), os.environ, flag_names=flag_names)
 
 
 async def _wait_for_signal() -> None:
@@ -118,9 +129,13 @@ async def _serve(settings: Settings, app: web.Application) -> None:
 
 
 async def _serve_sandbox(settings: Settings, listen: str) -> None:
-    sandbox = await start_listener(
-        create_sandbox_app(settings.sandbox, SystemClock()), settings.server, listen=listen
-    )
+    app = create_sandbox_app(settings.sandbox, SystemClock())
+    try:
+        sandbox = await start_listener(app, settings.server, listen=listen)
+    except OSError:
+        # The app had started (its webhook client session open) before the port was refused.
+        await app.cleanup()
+        raise
     _log.info("sandbox Moda API (2026-05-01) listening on %s", sandbox.url)
     try:
         await _wait_for_signal()
@@ -132,15 +147,23 @@ def _run_sandbox(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="moda-compat-proxy sandbox")
     parser.add_argument("--config", type=Path, help="config file (its `sandbox` section is used)")
     parser.add_argument("--listen", default="127.0.0.1:8090", help="HOST:PORT (127.0.0.1:8090)")
+    _add_version(parser)
     args = parser.parse_args(argv)
     try:
         path = args.config or (_DEFAULT_CONFIG if _DEFAULT_CONFIG.is_file() else None)
         settings = load_settings(path, environ=os.environ)
         parse_listen(args.listen)
-    except (ConfigError, ValueError) as exc:
+    except ConfigError as exc:
         sys.stderr.write(f"moda-compat-proxy: bad configuration: {exc}\n")
         return EXIT_BAD_CONFIG
-    _run(_serve_sandbox(settings, args.listen))
+    except ValueError as exc:
+        sys.stderr.write(f"moda-compat-proxy: bad configuration: --listen: {exc}\n")
+        return EXIT_BAD_CONFIG
+    try:
+        _run(_serve_sandbox(settings, args.listen))
+    except OSError as exc:
+        sys.stderr.write(f"moda-compat-proxy: cannot listen: {exc}\n")
+        return 1
     return 0
 
 

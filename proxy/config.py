@@ -1,15 +1,15 @@
 """The operational settings: pydantic models for config.yaml, validated once at start-up."""
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
-import yaml
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     NonNegativeFloat,
@@ -20,6 +20,11 @@ from pydantic import (
 )
 from yarl import URL
 
+from proxy.config_env import environment_layer
+from proxy.config_error import ConfigError as ConfigError
+from proxy.config_file import file_layer
+from proxy.config_layers import KeyPath, Layer, merge_layers, origin_of
+from proxy.config_messages import key_path, plain_problem
 from proxy.sandbox.settings import SandboxSettings
 
 SANDBOX: Final = "sandbox"
@@ -27,10 +32,6 @@ ClientStatusWord = Literal["queued", "running", "completed", "failed", "cancelle
 UpstreamTaskStatus = Literal[
     "queued", "running", "succeeded", "failed", "canceled", "expired", "canceling"
 ]
-
-
-class ConfigError(Exception):
-    """A configuration that cannot be served; the message is one readable line."""
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -63,6 +64,33 @@ def _check_public_url(value: str) -> str:
 
 
 ListenAddress = Annotated[str, AfterValidator(_check_listen)]
+
+
+def _date_as_version(value: object) -> object:
+    """A version is its date: YAML reads an unquoted `2026-05-01` as one, and that is meant."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+VersionName = Annotated[str, BeforeValidator(_date_as_version)]
+_MOST_WORKERS: Final = 64
+
+
+def _check_workers(value: object) -> object:
+    """One plain error for the union below, instead of one per branch of it."""
+    if value == "auto":
+        return value
+    number = int(value) if isinstance(value, str) and value.isdecimal() else value
+    if isinstance(number, int) and not isinstance(number, bool) and 1 <= number <= _MOST_WORKERS:
+        return number
+    raise ValueError(f"expected a whole number from 1 to {_MOST_WORKERS}, or auto, got {value!r}")
+
+
+WorkerCount = Annotated[
+    Annotated[PositiveInt, Field(le=_MOST_WORKERS)] | Literal["auto"],
+    BeforeValidator(_check_workers),
+]
 
 
 class _Section(BaseModel):
@@ -102,14 +130,14 @@ class ServerSettings(_Section):
     drain_seconds: NonNegativeFloat = Field(
         0.0, description="On SIGTERM, time readiness reports false before the listener closes."
     )
-    workers: Annotated[PositiveInt, Field(le=64)] | Literal["auto"] = Field(
+    workers: WorkerCount = Field(
         1, description="Server processes sharing the port; `auto` is one per core."
     )
 
 
 class AdminSettings(_Section):
     listen: ListenAddress = Field(
-        "127.0.0.1:9090", description="HOST:PORT of the admin listener (probes, metrics, versions)."
+        "127.0.0.1:9180", description="HOST:PORT of the admin listener (probes, metrics, versions)."
     )
     ready_window_seconds: PositiveFloat = Field(
         30.0, description="Readiness needs an upstream answer this recent (else it probes)."
@@ -151,7 +179,9 @@ class UpstreamSettings(_Section):
         SANDBOX,
         description="Moda base URL, or `sandbox` for the embedded in-memory Moda API.",
     )
-    version: str = Field("2026-05-01", description="Moda-Version sent upstream on every request.")
+    version: VersionName = Field(
+        "2026-05-01", description="Moda-Version sent upstream on every request."
+    )
     timeout_seconds: PositiveFloat = Field(
         35.0,
         description="Budget for the upstream's headers and any buffered body; else 504.",
@@ -165,7 +195,7 @@ class UpstreamSettings(_Section):
 
 
 class VersionSettings(_Section):
-    default: str = Field(
+    default: VersionName = Field(
         "2026-04-12", description="Version served to clients that send no Moda-Version."
     )
 
@@ -301,62 +331,61 @@ class Settings(_Section):
     sandbox: SandboxSettings = SandboxSettings()
 
 
-def _first_error(error: ValidationError) -> str:
+def _problem(error: ValidationError, origins: Mapping[KeyPath, str]) -> str:
+    """`WHERE: KEY: PROBLEM` for the first error, WHERE being a file and line, a variable or a
+    flag (omitted for values given in code)."""
     detail = error.errors()[0]
-    where = ".".join(str(part) for part in detail["loc"]) or "(top level)"
-    return f"{where}: {detail['msg']}"
+    path = key_path(Settings, detail["loc"])
+    line = f"{'.'.join(path) or 'the configuration'}: {plain_problem(Settings, path, detail)}"
+    origin = origin_of(origins, path)
+    return f"{origin}: {line}" if origin is not None else line
 
 
-ENV_PREFIX: Final = "MODA_PROXY__"
+def settings_from_layers(*layers: Layer) -> Settings:
+    """The settings of layers merged in order (later wins), or a one-line ConfigError."""
+    merged = merge_layers(layers)
+    try:
+        return Settings.model_validate(dict(merged.sections))
+    except ValidationError as exc:
+        raise ConfigError(_problem(exc, merged.origins)) from None
 
 
 def environment_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
-    """`MODA_PROXY__<SECTION>__<KEY>=<YAML value>` for every key, for container deployments."""
-    overrides: dict[str, dict[str, Any]] = {}
-    for name, text in environ.items():
-        if not name.startswith(ENV_PREFIX):
-            continue
-        section, separator, key = name[len(ENV_PREFIX) :].lower().partition("__")
-        if not separator or not section or not key:
-            raise ConfigError(f"{name}: expected {ENV_PREFIX}<SECTION>__<KEY>")
-        try:
-            value = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{name}: not a YAML value ({exc})") from exc
-        overrides.setdefault(section, {})[key] = value
-    return overrides
+    """`MODA_PROXY__<SECTION>__<KEY>=<value>` for every key, for container deployments."""
+    layer = environment_layer(environ, Settings)
+    return {section: dict(values) for section, values in layer.sections.items()}
 
 
 def settings_from(data: Any, overrides: dict[str, dict[str, Any]] | None = None) -> Settings:
-    """Settings from parsed YAML plus command-line overrides, or a ConfigError naming the key."""
+    """Settings from parsed YAML plus overrides, or a ConfigError naming the key."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError("the configuration must be a mapping of sections")
-    for section, values in (overrides or {}).items():
-        current = data.get(section)
-        data[section] = {**(current if isinstance(current, dict) else {}), **values}
-    try:
-        return Settings.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(_first_error(exc)) from exc
+    return settings_from_layers(Layer(data), Layer(overrides or {}))
 
 
 def load_settings(
     path: Path | None,
     overrides: dict[str, dict[str, Any]] | None = None,
     environ: Mapping[str, str] | None = None,
+    *,
+    flag_names: Mapping[tuple[str, str], str] | None = None,
 ) -> Settings:
-    """The file, then `MODA_PROXY__…` variables, then `overrides` (the command line) on top."""
-    data: Any = None
-    if path is not None:
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"{path}: {exc.strerror or exc}") from exc
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
-    layered = environment_overrides(environ or {})
-    for section, values in (overrides or {}).items():
-        layered.setdefault(section, {}).update(values)
-    return settings_from(data, layered)
+    """The file, then `MODA_PROXY__…` variables, then `overrides` (the command line) on top.
+
+    `flag_names` tells which flag set each override, e.g. `("server", "listen"): "--listen"`, so
+    that an error names it."""
+    file = file_layer(path) if path is not None else Layer({})
+    environment = environment_layer(environ or {}, Settings)
+    given = overrides or {}
+    names = flag_names or {}
+    flags = Layer(
+        given,
+        {
+            (section, key): names.get((section, key), "the command line")
+            for section, values in given.items()
+            for key in values
+        },
+    )
+    return settings_from_layers(file, environment, flags)

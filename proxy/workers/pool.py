@@ -7,23 +7,20 @@ import logging
 import os
 import signal
 import sys
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
 import proxy
+from proxy.clock import Clock, SystemClock
 from proxy.config import Settings
+from proxy.workers.backoff import RestartBackoff
 from proxy.workers.handoff import WORKER_ENV, WorkerSpec
 from proxy.workers.sockets import PublicPort
 
 _log = logging.getLogger(__name__)
 STARTUP_TIMEOUT_SECONDS: Final = 30.0
-_FIRST_BACKOFF_SECONDS: Final = 0.2
-_MOST_BACKOFF_SECONDS: Final = 10.0
-# A worker that served this long before exiting was not crash-looping: the backoff starts over.
-_STEADY_SECONDS: Final = 30.0
 # Beyond the workers' own grace: time to run their shutdown hooks and exit.
 _EXIT_SLACK_SECONDS: Final = 5.0
 
@@ -42,7 +39,6 @@ class Worker:
     index: int
     process: asyncio.subprocess.Process | None = None
     admin_url: str | None = None
-    serving_since: float | None = None
     restarts: int = 0
 
     @property
@@ -82,16 +78,6 @@ async def _read_admin_url(process: asyncio.subprocess.Process) -> str | None:
         raise ValueError(f"not a worker report: {line!r}") from exc
 
 
-def _served_briefly(worker: Worker) -> bool:
-    started = worker.serving_since
-    return started is None or time.monotonic() - started < _STEADY_SECONDS
-
-
-def _pause(crashes: int) -> float:
-    """0.2 s before the first replacement, doubling with each quick failure, at most 10 s."""
-    return float(min(_MOST_BACKOFF_SECONDS, _FIRST_BACKOFF_SECONDS * 2 ** (crashes - 1)))
-
-
 class WorkerPool:
     def __init__(
         self,
@@ -100,10 +86,12 @@ class WorkerPool:
         port: PublicPort,
         environ: Mapping[str, str],
         sandbox_url: str | None,
+        clock: Clock | None = None,
     ) -> None:
         self.workers = [Worker(index) for index in range(count)]
         self._settings, self._port = settings, port
         self._environ, self._sandbox_url = dict(environ), sandbox_url
+        self._clock = clock or SystemClock()
         self._keepers: list[asyncio.Task[None]] = []
 
     @property
@@ -133,7 +121,7 @@ class WorkerPool:
             sandbox_url=self._sandbox_url,
         )
         try:
-            worker.admin_url, worker.serving_since = None, None
+            worker.admin_url = None
             # A session of its own: a Ctrl-C in a terminal reaches the supervisor only, which
             # drains before it stops the workers.
             worker.process = await asyncio.create_subprocess_exec(
@@ -162,35 +150,37 @@ class WorkerPool:
             raise WorkerStartError(
                 f"worker {worker.index} exited with status {status} while starting"
             )
-        worker.admin_url, worker.serving_since = admin_url, time.monotonic()
+        worker.admin_url = admin_url
 
     async def _keep(self, worker: Worker) -> None:
         """Replaces the worker whenever it exits, pausing longer while it keeps failing."""
-        crashes = 0
+        backoff = RestartBackoff(self._clock)
+        backoff.serving()
         while worker.process is not None:
             status = await worker.process.wait()
-            crashes = crashes + 1 if _served_briefly(worker) else 1
+            pause = backoff.next_pause()
             _log.warning(
                 "worker %d (pid %d) exited with status %d; replacing it in %.1f s",
                 worker.index,
                 worker.process.pid,
                 status,
-                _pause(crashes),
+                pause,
             )
             while True:
-                await asyncio.sleep(_pause(crashes))
+                await self._clock.sleep(pause)
                 worker.restarts += 1
                 try:
                     await self._launch(worker)
                 except (WorkerStartError, OSError) as exc:
-                    crashes += 1
+                    pause = backoff.next_pause()
                     _log.error(
                         "worker %d: the replacement did not start (%s); retrying in %.1f s",
                         worker.index,
                         exc,
-                        _pause(crashes),
+                        pause,
                     )
                 else:
+                    backoff.serving()
                     _log.info("worker %d serves again (pid %d)", worker.index, worker.process.pid)
                     break
 

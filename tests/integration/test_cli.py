@@ -2,12 +2,15 @@
 
 import asyncio
 import json
+import os
 import signal
+import socket
 import sys
 from pathlib import Path
 
 import aiohttp
 
+import proxy
 from tests.fakes.faulty import free_port
 from tests.fakes.processes import ROOT, run_proxy, running_proxy, terminate_under_load
 
@@ -130,3 +133,36 @@ async def test_the_sandbox_runs_alone_for_any_client() -> None:
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_a_version_date_from_the_environment_is_a_valid_configuration() -> None:
+    environ = {**os.environ, "MODA_PROXY__VERSIONS__DEFAULT": "2026-04-12"}
+    code, out, err = await run_proxy("--check-config", env=environ)
+    assert (code, out.strip()) == (0, "configuration is valid"), err
+
+
+async def test_an_environment_typo_is_one_line_naming_the_variable_and_exits_2() -> None:
+    environ = {**os.environ, "MODA_PROXY__SERVR__LISTEN": "0.0.0.0:8080"}
+    code, _, err = await run_proxy("--check-config", env=environ)
+    assert code == 2
+    assert err.strip().count("\n") == 0
+    assert "MODA_PROXY__SERVR__LISTEN" in err
+    assert "MODA_PROXY__SERVER__LISTEN" in err
+
+
+async def test_version_prints_the_program_and_its_version() -> None:
+    for args in ((), ("sandbox",)):
+        code, out, _ = await run_proxy(*args, "--version")
+        assert (code, out.strip()) == (0, f"moda-compat-proxy {proxy.__version__}")
+
+
+async def test_the_sandbox_on_a_busy_port_says_so_in_one_line_and_exits_1() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        code, _, err = await run_proxy("sandbox", "--listen", f"127.0.0.1:{port}")
+    assert code == 1
+    assert err.strip().count("\n") == 0, err
+    assert err.startswith("moda-compat-proxy: cannot listen: ")
+    assert str(port) in err

@@ -4,10 +4,11 @@ They are only YAML, so nothing else would notice a probe on the wrong port, a co
 refuses, a Service that exposes the admin listener or a grace period shorter than the proxy's own.
 """
 
+import asyncio
 import base64
 import json
-import re
 import shlex
+import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -15,9 +16,11 @@ from typing import Any, cast
 
 import pytest
 import yaml
+from aiohttp import web
 from yarl import URL
 
 from proxy.config import Settings, environment_overrides, parse_listen, settings_from
+from tests import dockerfile
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -36,7 +39,7 @@ def _documents(path: Path) -> list[Manifest]:
 
 
 def _yaml_files() -> list[Path]:
-    return sorted(p for p in DEPLOY.rglob("*") if p.suffix in {".yaml", ".yml"})
+    return sorted(p for p in KUBERNETES.rglob("*") if p.suffix in {".yaml", ".yml"})
 
 
 def _all_documents() -> list[Manifest]:
@@ -54,22 +57,6 @@ def _port_number(listen: str) -> int:
 DEFAULTS = Settings()
 PUBLIC_PORT = _port_number(DEFAULTS.server.listen)
 ADMIN_PORT = _port_number(DEFAULTS.admin.listen)
-
-
-def _dockerfile() -> str:
-    return (ROOT / "Dockerfile").read_text(encoding="utf-8")
-
-
-def _dockerfile_uid() -> int:
-    found = re.search(r"useradd\b.*--uid[ =](\d+)", _dockerfile())
-    assert found, "the Dockerfile creates its user with `useradd --uid N`"
-    return int(found.group(1))
-
-
-def _dockerfile_cmd() -> list[str]:
-    found = re.search(r"^CMD\s+(\[.*\])\s*$", _dockerfile(), re.MULTILINE)
-    assert found, "the Dockerfile has an exec-form CMD"
-    return cast(list[str], json.loads(found.group(1)))
 
 
 def _flag(args: list[str], name: str) -> str | None:
@@ -98,7 +85,7 @@ class Example:
     @property
     def args(self) -> list[str]:
         """What the container runs with: its own args, else the image's CMD."""
-        return cast(list[str], self.container.get("args", _dockerfile_cmd()))
+        return cast(list[str], self.container.get("args", dockerfile.exec_form("CMD")))
 
     @property
     def config_text(self) -> str:
@@ -198,10 +185,8 @@ def test_the_proxy_listens_on_the_programs_ports(example: Example) -> None:
     settings = example.settings()
     assert _port_number(settings.server.listen) == PUBLIC_PORT
     assert _port_number(settings.admin.listen) == ADMIN_PORT
-    assert example.port("admin") == ADMIN_PORT
+    assert example.port("admin") in {None, ADMIN_PORT}
     assert example.port("http") in {None, PUBLIC_PORT}
-    # Probes come from the kubelet, so the admin listener must not be loopback-only.
-    assert parse_listen(settings.admin.listen)[0] not in LOOPBACK
     env = {var["name"] for var in example.container.get("env", [])}
     assert not env & {"MODA_PROXY__SERVER__LISTEN", "MODA_PROXY__ADMIN__LISTEN"}, (
         "listen addresses live in the ConfigMap, where this test can check them"
@@ -210,7 +195,11 @@ def test_the_proxy_listens_on_the_programs_ports(example: Example) -> None:
 
 
 def test_the_sidecar_serves_its_own_pod_only() -> None:
-    assert parse_listen(_example("sidecar").settings().server.listen)[0] in LOOPBACK
+    sidecar = _example("sidecar").settings()
+    assert parse_listen(sidecar.server.listen)[0] in LOOPBACK
+    # Its metrics and versions are for its own pod too: nothing else may reach its admin port.
+    assert parse_listen(sidecar.admin.listen)[0] in LOOPBACK
+    assert _example("sidecar").port("admin") is None
     assert parse_listen(_example("gateway").settings().server.listen)[0] not in LOOPBACK
 
 
@@ -218,11 +207,53 @@ def test_the_sidecar_serves_its_own_pod_only() -> None:
     ("probe", "path"),
     [("livenessProbe", "/-/healthz"), ("readinessProbe", "/-/readyz"), ("startupProbe", None)],
 )
-def test_probes_ask_the_admin_listener(example: Example, probe: str, path: str | None) -> None:
-    get = example.container[probe]["httpGet"]
-    port = get["port"]
-    assert port == ADMIN_PORT or example.port(port) == ADMIN_PORT
-    assert get["path"] in ({path} if path else {"/-/healthz", "/-/readyz"})
+def test_probes_reach_the_admin_listener_from_where_they_run(
+    example: Example, probe: str, path: str | None
+) -> None:
+    host, port = parse_listen(example.settings().admin.listen)
+    spec = example.container[probe]
+    paths = {path} if path else {"/-/healthz", "/-/readyz"}
+    if host not in LOOPBACK:
+        get = spec["httpGet"]
+        assert get["port"] == port or example.port(get["port"]) == port
+        assert get["path"] in paths
+        return
+    # The kubelet connects from the node, which cannot reach a loopback listener: only a command
+    # run inside the container can.
+    assert "httpGet" not in spec
+    command = spec["exec"]["command"]
+    assert command[:3] == PROBE_COMMAND
+    url = URL(command[3])
+    assert (url.host, url.port) == (host, port)
+    assert url.path in paths
+
+
+PROBE_COMMAND = [
+    "python",
+    "-c",
+    "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)",
+]
+
+
+async def test_the_exec_probe_fails_on_any_answer_but_success(aiohttp_server: Any) -> None:
+    async def answer(request: web.Request) -> web.Response:
+        return web.Response(status=int(request.match_info["status"]))
+
+    app = web.Application()
+    app.router.add_get("/{status}", answer)
+    server = await aiohttp_server(app)
+    outcomes = {}
+    for status in (200, 503):
+        # The image's python runs the probe; this one has the same standard library.
+        probe = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *PROBE_COMMAND[1:],
+            str(server.make_url(f"/{status}")),
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        outcomes[status] = await asyncio.wait_for(probe.wait(), timeout=20)
+    assert outcomes[200] == 0
+    assert outcomes[503] != 0
 
 
 def test_the_config_map_is_a_valid_production_config(example: Example) -> None:
@@ -252,8 +283,8 @@ def test_the_config_is_mounted_where_the_proxy_reads_it(example: Example) -> Non
 
 
 def test_the_proxy_runs_as_the_dockerfiles_user_locked_down(example: Example) -> None:
-    uid = _dockerfile_uid()
-    assert re.search(rf"^USER\s+{uid}\s*$", _dockerfile(), re.MULTILINE)
+    uid = dockerfile.user_id()
+    assert dockerfile.arguments_of("USER") == [str(uid)]
     pod_context = example.pod.get("securityContext", {})
     context = {**pod_context, **example.container["securityContext"]}
     assert context["runAsNonRoot"] is True
@@ -278,11 +309,19 @@ def test_the_pod_waits_for_the_proxys_graceful_shutdown(example: Example) -> Non
     assert example.pod["terminationGracePeriodSeconds"] > budget
 
 
-def test_secrets_come_from_a_secret(example: Example) -> None:
-    refs = [
-        e["secretRef"]["name"] for e in example.container.get("envFrom", []) if "secretRef" in e
-    ]
-    assert refs == ["moda-compat-proxy-secrets"]
+def _secret_refs(container: Manifest) -> list[str]:
+    return [e["secretRef"]["name"] for e in container.get("envFrom", []) if "secretRef" in e]
+
+
+def _example_secrets(name: str) -> dict[str, Manifest]:
+    """The Secrets an example creates by hand (its secret.yaml), by name."""
+    secrets = _of_kind(_documents(KUBERNETES / name / "secret.yaml"), "Secret")
+    return {secret["metadata"]["name"]: secret for secret in secrets}
+
+
+def test_secrets_come_from_a_secret_of_the_example(example: Example) -> None:
+    (ref,) = _secret_refs(example.container)
+    assert ref in _example_secrets(example.name)
     for var in example.container.get("env", []):
         assert var["name"] not in SECRET_ENV or "value" not in var, f"{var['name']} in clear"
 
@@ -299,7 +338,6 @@ def test_resources_are_bounded(example: Example) -> None:
 def test_the_gateway_deployment_rolls_without_losing_capacity() -> None:
     gateway = _example("gateway")
     spec = gateway.deployment["spec"]
-    assert spec["replicas"] >= 3
     assert spec["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
     pod_labels = spec["template"]["metadata"]["labels"]
     assert spec["selector"]["matchLabels"].items() <= pod_labels.items()
@@ -333,9 +371,8 @@ def test_the_containers_environment_loads_with_the_config_map(example: Example) 
 
 
 def test_the_gateway_secret_holds_what_the_proxy_reads() -> None:
-    (secret,) = _of_kind(_documents(KUBERNETES / "gateway" / "secret.yaml"), "Secret")
-    assert secret["metadata"]["name"] == "moda-compat-proxy-secrets"
-    values = secret["stringData"]
+    (name,) = _secret_refs(_example("gateway").container)
+    values = _example_secrets("gateway")[name]["stringData"]
     assert values["MODA_PROXY_RELAY_SECRET"]
     assert "MODA_PROXY_WEBHOOK_SECRETS" in values or "MODA_PROXY_WEBHOOK_SECRET" in values
     if "MODA_PROXY_WEBHOOK_SECRETS" in values:
@@ -383,11 +420,13 @@ def test_the_gateway_shares_state_through_its_redis() -> None:
         if service["metadata"]["name"] != "moda-compat-proxy"
         and "redis" in service["metadata"]["name"]
     ]
-    (secret,) = _of_kind(_documents(KUBERNETES / "gateway" / "secret.yaml"), "Secret")
-    url = URL(secret["stringData"]["MODA_PROXY__STATE__REDIS_URL"])
+    (proxy_secret,) = _secret_refs(gateway.container)
+    url = URL(
+        _example_secrets("gateway")[proxy_secret]["stringData"]["MODA_PROXY__STATE__REDIS_URL"]
+    )
     assert url.host == redis_service["metadata"]["name"]
     assert url.port == redis_service["spec"]["ports"][0]["port"]
-    assert url.password == secret["stringData"]["REDIS_PASSWORD"]
+    assert url.password == _redis_password()
     assert URL(settings.state.redis_url).password is None, "a password belongs in the Secret"
     from_secret = environment_overrides({"MODA_PROXY__STATE__REDIS_URL": str(url)})
     with_secret = settings_from(yaml.safe_load(gateway.config_text), from_secret)
@@ -396,3 +435,98 @@ def test_the_gateway_shares_state_through_its_redis() -> None:
     proxy_labels = gateway.deployment["spec"]["template"]["metadata"]["labels"]
     (allowed,) = policy["spec"]["ingress"]
     assert allowed["from"][0]["podSelector"]["matchLabels"].items() <= proxy_labels.items()
+
+
+# --- Kubernetes fixes: apply order, replicas, Redis's password, the sidecar's own Secret ------
+
+
+def _commented_steps(path: Path) -> list[str]:
+    """The `#   kubectl …` commands of a file's header, continuation lines joined."""
+    steps: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#   "):
+            continue
+        text = line.removeprefix("#").strip()
+        if steps and steps[-1].endswith("\\"):
+            steps[-1] = steps[-1][:-1] + text
+        else:
+            steps.append(text)
+    return steps
+
+
+def test_the_namespace_exists_before_the_secrets_created_in_it() -> None:
+    gateway = KUBERNETES / "gateway"
+    (kustomization,) = _documents(gateway / "kustomization.yaml")
+    namespace = kustomization["namespace"]
+    (document,) = _documents(gateway / "namespace.yaml")
+    assert (document["kind"], document["metadata"]["name"]) == ("Namespace", namespace)
+    steps = [step for step in _commented_steps(gateway / "secret.yaml") if "kubectl" in step]
+    assert steps[0] == "kubectl apply -f deploy/kubernetes/gateway/namespace.yaml"
+    assert steps[-1] == "kubectl apply -k deploy/kubernetes/gateway"
+    creating = steps[1:-1]
+    created = {step.split("create secret generic ")[1].split()[0] for step in creating}
+    assert created == set(_example_secrets("gateway")), "every Secret is created by a step"
+    assert all(step.startswith(f"kubectl -n {namespace} create secret") for step in creating)
+
+
+def test_no_deployment_sets_replicas_that_its_autoscaler_owns() -> None:
+    documents = _all_documents()
+    scaled = {
+        hpa["spec"]["scaleTargetRef"]["name"]
+        for hpa in _of_kind(documents, "HorizontalPodAutoscaler")
+    }
+    assert scaled, "the check needs the gateway's HPA"
+    for deployment in _of_kind(documents, "Deployment"):
+        if deployment["metadata"]["name"] in scaled:
+            assert "replicas" not in deployment["spec"], "every apply would reset the HPA's count"
+
+
+def _redis_deployment() -> Manifest:
+    (redis,) = [
+        deployment
+        for deployment in _of_kind(_example("gateway").documents, "Deployment")
+        if deployment["metadata"]["labels"]["app.kubernetes.io/component"] == "redis"
+    ]
+    return redis
+
+
+def _redis_password() -> str:
+    """The password redis.yaml's Redis requires: `requirepass` of the config file it is given."""
+    redis = _redis_deployment()
+    (container,) = redis["spec"]["template"]["spec"]["containers"]
+    config_path = container["args"][1]
+    directory, _, key = config_path.rpartition("/")
+    (volume_name,) = [m["name"] for m in container["volumeMounts"] if m["mountPath"] == directory]
+    (volume,) = [
+        v for v in redis["spec"]["template"]["spec"]["volumes"] if v["name"] == volume_name
+    ]
+    config = _example_secrets("gateway")[volume["secret"]["secretName"]]["stringData"][key]
+    (password,) = [
+        line.split()[1] for line in config.splitlines() if line.startswith("requirepass ")
+    ]
+    return cast(str, password)
+
+
+def test_redis_reads_its_password_from_a_file_not_its_command_line() -> None:
+    redis = _redis_deployment()
+    (container,) = redis["spec"]["template"]["spec"]["containers"]
+    words = [*container.get("command", []), *container["args"]]
+    assert container["args"][0] == "redis-server"
+    assert not [word for word in words if "requirepass" in word or "$(" in word], words
+    assert not [var for var in container.get("env", []) if "valueFrom" in var]
+    assert _redis_password()
+    # Redis reads a Secret of its own, not the proxy's relay and webhook secrets.
+    mounted = {
+        v["secret"]["secretName"]
+        for v in redis["spec"]["template"]["spec"]["volumes"]
+        if "secret" in v
+    }
+    assert not mounted & set(_secret_refs(_example("gateway").container))
+
+
+def test_the_sidecar_gets_a_secret_of_its_own_with_only_what_it_reads() -> None:
+    sidecar, gateway = _example("sidecar"), _example("gateway")
+    (name,) = _secret_refs(sidecar.container)
+    assert name not in _secret_refs(gateway.container)
+    keys = set(_example_secrets("sidecar")[name]["stringData"])
+    assert keys == {sidecar.settings().webhooks.relay_secret_env}

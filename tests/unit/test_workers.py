@@ -1,14 +1,21 @@
 """The pure parts of `--workers`: the hand-off to a worker, the worker count, merged metrics."""
 
+import asyncio
 import os
+import signal
+from typing import cast
 
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from proxy.config import ConfigError, settings_from
+from proxy.workers.backoff import RestartBackoff
 from proxy.workers.exposition import merge, parse, render
 from proxy.workers.handoff import WorkerSpec, worker_count
+from proxy.workers.pool import Worker, WorkerPool, WorkerStartError
+from proxy.workers.sockets import PublicPort
+from tests.fakes.clock import FakeClock
 
 
 def test_a_worker_gets_exactly_the_settings_its_supervisor_resolved() -> None:
@@ -70,3 +77,94 @@ def test_an_exposition_that_is_not_one_is_refused() -> None:
     for text in ("proxy_requests_total{route=\n", "<html>Bad Gateway</html>\n"):
         with pytest.raises(ValueError, match="not a Prometheus text exposition"):
             parse(text)
+
+
+# --- restart pauses -------------------------------------------------------------------------
+
+
+def test_restart_pauses_double_while_a_worker_keeps_failing_up_to_ten_seconds() -> None:
+    backoff = RestartBackoff(FakeClock())
+    assert [backoff.next_pause() for _ in range(8)] == [0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 10.0, 10.0]
+
+
+def test_restart_pauses_start_over_once_a_worker_has_served_thirty_seconds() -> None:
+    clock = FakeClock()
+    backoff = RestartBackoff(clock)
+    for _ in range(5):
+        backoff.next_pause()
+    backoff.serving()
+    clock.advance(29.9)
+    assert backoff.next_pause() == 6.4, "29.9 s of serving is still a crash loop"
+    backoff.serving()
+    clock.advance(30.0)
+    assert backoff.next_pause() == 0.2
+    assert backoff.next_pause() == 0.4
+
+
+class _RecordingClock(FakeClock):
+    def __init__(self) -> None:
+        super().__init__()
+        self.pauses: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        await super().sleep(seconds)
+
+
+class _FakeWorkerProcess:
+    """Exits `lifetime` seconds of `clock` after it is waited on; None serves until signalled."""
+
+    pid = 4242
+
+    def __init__(self, clock: FakeClock, lifetime: float | None) -> None:
+        self._clock, self._lifetime = clock, lifetime
+        self._signalled = asyncio.Event()
+        self.returncode: int | None = None
+
+    async def wait(self) -> int:
+        if self._lifetime is None:
+            await self._signalled.wait()
+        else:
+            self._clock.advance(self._lifetime)
+            await asyncio.sleep(0)
+        self.returncode = 1
+        return self.returncode
+
+    def send_signal(self, _: signal.Signals) -> None:
+        self._signalled.set()
+
+    def kill(self) -> None:
+        self._signalled.set()
+
+
+class _ScriptedPool(WorkerPool):
+    """One worker slot whose starts follow a script: a lifetime in seconds, `fails`, or None
+    for a worker that serves until stopped (then `script_done` is set)."""
+
+    def __init__(self, clock: FakeClock, script: list[float | str | None]) -> None:
+        unused_port = cast(PublicPort, None)
+        super().__init__(1, settings_from({}), unused_port, {}, None, clock=clock)
+        self._fake_clock, self._script = clock, iter(script)
+        self.script_done = asyncio.Event()
+
+    async def _launch(self, worker: Worker) -> None:
+        step = next(self._script)
+        if step == "fails":
+            raise WorkerStartError(f"worker {worker.index} did not start in time")
+        assert not isinstance(step, str)
+        if step is None:
+            self.script_done.set()
+        process = _FakeWorkerProcess(self._fake_clock, step)
+        worker.process = cast(asyncio.subprocess.Process, process)
+        worker.admin_url = "http://127.0.0.1:1"
+
+
+async def test_the_supervisor_pauses_start_over_after_a_replacement_served_a_while() -> None:
+    clock = _RecordingClock()
+    pool = _ScriptedPool(clock, [1.0, "fails", "fails", 60.0, 1.0, None])
+    await pool.start()
+    await asyncio.wait_for(pool.script_done.wait(), timeout=5)
+    await pool.stop(grace_seconds=0.0)
+    # Died after 1 s, two replacements failed to start, the third served 60 s: 0.2 s again.
+    assert clock.pauses == [0.2, 0.4, 0.8, 0.2, 0.4]
+    assert pool.restarts == 5
