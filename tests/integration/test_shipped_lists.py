@@ -5,8 +5,10 @@ from typing import Any
 import pytest
 from pytest_aiohttp import AiohttpServer
 
+from tests.fakes.clock import FakeClock
+from tests.fakes.sandbox import RecordedSandbox, start_sandbox
 from tests.fakes.shipped_lists import ABSENT, ShippedLists
-from tests.integration.conftest import LEGACY, ProxyClient, ProxyFactory
+from tests.integration.conftest import LEGACY, TOKEN, ProxyClient, ProxyFactory
 
 LEGACY_PAGE_KEYS = {"total", "offset", "limit", "has_more"}
 
@@ -103,3 +105,32 @@ async def test_a_search_offset_is_checked_before_anything_is_sent(
     body = await response.json()
     assert body["error"]["details"] == {"fields": [{"field": "query.offset"}]}
     assert upstream.calls == []
+
+
+@pytest.fixture
+async def counted_sandbox(aiohttp_server: AiohttpServer, clock: FakeClock) -> RecordedSandbox:
+    sandbox = await start_sandbox(aiohttp_server, clock)
+    account = sandbox.account(TOKEN)
+    account.add_brand_kits(350 - len(account.brand_kits))
+    account.add_canvases(300)
+    return sandbox
+
+
+async def test_on_the_sandbox_brand_kits_cost_one_request_a_page_from_the_first(
+    counted_sandbox: RecordedSandbox, start_proxy: ProxyFactory
+) -> None:
+    proxy = await start_proxy(counted_sandbox.url)
+    for offset in range(0, 350, 100):
+        page, exact = await _page(proxy, f"/v1/brand-kits?offset={offset}&limit=100")
+        assert (page["total"], exact) == (350, "true")
+        assert all(kit["team_id"] for kit in page["brand_kits"])
+        assert len(counted_sandbox.calls_to("/v1/brand-kits")) == offset // 100 + 1
+
+
+async def test_on_the_sandbox_one_search_page_costs_one_request(
+    counted_sandbox: RecordedSandbox, start_proxy: ProxyFactory
+) -> None:
+    proxy = await start_proxy(counted_sandbox.url)
+    page, exact = await _page(proxy, "/v1/canvases/search?offset=20&limit=5&query=")
+    assert len(counted_sandbox.calls_to("/v1/canvases/search")) == 1
+    assert (len(page["canvases"]), page["has_more"], page["total"], exact) == (5, True, 26, "false")
