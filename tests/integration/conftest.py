@@ -10,8 +10,11 @@ from pytest_aiohttp import AiohttpClient
 
 from proxy.app import create_app
 from proxy.config import Settings, settings_from
+from proxy.sandbox import SandboxSettings, create_sandbox_app
 from proxy.server.access import AccessLog
 from tests.fakes.clock import FakeClock
+from tests.fakes.sandbox_client import Client as SandboxClient
+from tests.fakes.sandbox_client import ClientFactory
 
 TOKEN = "moda_live_integration"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -57,3 +60,18 @@ def start_proxy(
 @pytest.fixture
 async def proxy(start_proxy: ProxyFactory) -> ProxyClient:
     return await start_proxy()
+
+
+@pytest.fixture
+def sandbox_clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def make_sandbox(aiohttp_client: AiohttpClient, sandbox_clock: FakeClock) -> ClientFactory:
+    """The sandbox app alone, with settings overridden per test."""
+
+    async def make(**overrides: Any) -> SandboxClient:
+        return await aiohttp_client(create_sandbox_app(SandboxSettings(**overrides), sandbox_clock))
+
+    return make

@@ -5,18 +5,17 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
-from pytest_aiohttp import AiohttpClient, AiohttpServer
+from pytest_aiohttp import AiohttpServer
 
 from proxy.core.ids import uuid_from_prefixed
-from proxy.sandbox import SANDBOX_STATE, SandboxSettings, create_sandbox_app
+from proxy.sandbox import SANDBOX_STATE
 from tests.fakes.clock import FakeClock
+from tests.fakes.sandbox_client import Client, ClientFactory, caller
 
 TOKEN = "moda_test_alpha"
 OTHER_TOKEN = "moda_live_beta"
@@ -25,37 +24,12 @@ OTHER_AUTH = {"Authorization": f"Bearer {OTHER_TOKEN}"}
 START = FakeClock().wall()  # every FakeClock starts at the same instant
 TERMINAL = {"succeeded", "failed", "canceled", "expired"}
 
-Client = TestClient[web.Request, web.Application]
-ClientFactory = Callable[..., Awaitable[Client]]
-
-
-@pytest.fixture
-def sandbox_clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def make_sandbox(aiohttp_client: AiohttpClient, sandbox_clock: FakeClock) -> ClientFactory:
-    async def make(**overrides: Any) -> Client:
-        return await aiohttp_client(create_sandbox_app(SandboxSettings(**overrides), sandbox_clock))
-
-    return make
+call = caller(TOKEN)
 
 
 @pytest.fixture
 async def sandbox(make_sandbox: ClientFactory) -> Client:
     return await make_sandbox()
-
-
-async def call(
-    client: Client,
-    method: str,
-    path: str,
-    body: Any = None,
-    headers: dict[str, str] | None = None,
-) -> tuple[int, Any]:
-    response = await client.request(method, path, json=body, headers={**AUTH, **(headers or {})})
-    return response.status, await response.json()
 
 
 async def start_task(client: Client, prompt: str = "A sales deck", **extra: Any) -> Any:

@@ -1,12 +1,10 @@
 """The sandbox answers in the shapes Moda ships (moda-api.md §2.6b, the official CLI's tests):
 one contract test per route, each answer validated against its upstream model."""
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from aiohttp import FormData, web
-from aiohttp.test_utils import TestClient
 from pydantic import BaseModel
 from pytest_aiohttp import AiohttpClient
 from yarl import URL
@@ -15,42 +13,18 @@ from proxy.sandbox import SANDBOX_STATE, SandboxSettings, create_sandbox_app
 from proxy.sandbox.http import account_of
 from proxy.sandbox.paging import list_response
 from tests.fakes.clock import FakeClock
+from tests.fakes.sandbox_client import Client, ClientFactory, caller
 from translations.models import upstream
 
 TOKEN = "moda_test_shipped"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
-Client = TestClient[web.Request, web.Application]
-ClientFactory = Callable[..., Awaitable[Client]]
-
-
-@pytest.fixture
-def sandbox_clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def make_sandbox(aiohttp_client: AiohttpClient, sandbox_clock: FakeClock) -> ClientFactory:
-    async def make(**overrides: Any) -> Client:
-        return await aiohttp_client(create_sandbox_app(SandboxSettings(**overrides), sandbox_clock))
-
-    return make
+call = caller(TOKEN)
 
 
 @pytest.fixture
 async def sandbox(make_sandbox: ClientFactory) -> Client:
     return await make_sandbox()
-
-
-async def call(
-    client: Client,
-    method: str,
-    path: str,
-    body: Any = None,
-    headers: dict[str, str] | None = None,
-) -> tuple[int, Any]:
-    response = await client.request(method, path, json=body, headers={**AUTH, **(headers or {})})
-    return response.status, await response.json()
 
 
 def valid(model: type[BaseModel], body: Any) -> Any:
