@@ -184,7 +184,8 @@ class UpstreamSettings(_Section):
     )
     timeout_seconds: PositiveFloat = Field(
         35.0,
-        description="Budget for the upstream's headers and any buffered body; else 504.",
+        description="The upstream's own time: a translated exchange as a whole, or each turn of "
+        "a streamed one (taking a body chunk, headers after the body, each body read); else 504.",
     )
     connect_timeout_seconds: PositiveFloat = Field(
         5.0, description="Budget for opening a connection to the upstream; else 502."
