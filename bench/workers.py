@@ -10,7 +10,7 @@ Defaults: 10 s per worker count after a 2 s warm-up, 64 connections, 5 rounds. N
 
 What it does:
 
-1. Starts bench.throughput's fake upstream: nginx (one worker) answering every
+1. Starts bench.nginx's fake upstream: nginx (one worker) answering every
    `GET /v1/tasks/...` with one fixed 2026-05-01 Task.
 2. Starts one proxy per worker count, `--workers 1`, `--workers 2` and `--workers N` with N the
    usable cores (counts that repeat run once), all at once on ports of their own, and waits until
@@ -39,34 +39,23 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Final
 
-from bench.throughput import (
-    LEGACY_VERSION,
-    NGINX,
+from bench.cpu import cpu_snapshot, other_cpus, print_background
+from bench.nginx import NGINX, start_nginx
+from bench.options import Options, parse_options
+from bench.processes import (
     STARTUP_TIMEOUT_SECONDS,
-    TASK_PATH,
-    WRK,
     BenchError,
-    LoadResult,
-    Options,
-    Scenario,
-    check_legacy,
-    combine,
-    cpu_snapshot,
+    interrupt,
     log_problems,
     log_tail,
-    other_cpus,
-    parse_options,
-    parse_wrk,
-    print_background,
     progress,
     require_tool,
-    run_wrk,
-    start_nginx,
     start_proxy,
 )
+from bench.task import LEGACY_VERSION, TASK_PATH, check_legacy
+from bench.wrk import WRK, LoadResult, Scenario, combine, parse_wrk, run_wrk
 from proxy.workers.handoff import usable_cores
 
 # Expected with more than one worker and the default memory state; not a problem of the run.
@@ -111,8 +100,8 @@ def start_proxies(
     for workers in counts:
         home = workdir / f"workers-{workers}"
         home.mkdir()
-        pid, url, log = start_proxy(stack, home, upstream_url, ("--workers", str(workers)))
-        scenario = Scenario(f"--workers {workers}", url + TASK_PATH, LEGACY_VERSION, True)
+        pid, url, log, _ = start_proxy(stack, home, upstream_url, ("--workers", str(workers)))
+        scenario = Scenario(f"--workers {workers}", url + TASK_PATH, LEGACY_VERSION, pid)
         proxies.append(Proxy(workers, pid, scenario, log))
     for proxy in proxies:
         wait_until_listening(proxy)
@@ -188,17 +177,13 @@ def run_benchmark(options: Options) -> None:
         print_report(results, options, background)
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_options(
         argv,
         prog="python -m bench.workers",
         description="Translated requests/s of one proxy with 1, 2 and one-per-core workers.",
     )
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     try:
         run_benchmark(options)
     except BenchError as exc:

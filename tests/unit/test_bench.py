@@ -1,0 +1,65 @@
+"""The benchmarks' own helpers: the yardstick translates like the product, wrk's report is read,
+the fake upstream pages by cursor. Nothing here times anything."""
+
+import json
+
+import orjson
+from pytest_aiohttp import AiohttpClient
+
+from bench.fake_moda import LIST_PATH, FakeModa, checkpoints_held
+from bench.options import Options
+from bench.task import TASK_BODY
+from bench.wrk import parse_wrk
+from bench.yardstick import flatten
+from proxy.core.versioning import MigrationContext
+from translations.changes.flatten_task_envelope_into_job import task_to_job
+
+WRK_OUTPUT = """\
+Running 2s test @ http://127.0.0.1:1/v1/tasks/task_1
+  1 threads and 32 connections
+  Latency Distribution
+     50%   11.62ms
+     75%   14.00ms
+     90%   20.00ms
+     99%   32.24ms
+  5108 requests in 2.00s, 3.01MB read
+  Socket errors: connect 0, read 1, write 0, timeout 2
+  Non-2xx or 3xx responses: 4
+Requests/sec:   2554.00
+"""
+
+
+def test_the_yardstick_gives_the_product_s_job_for_the_bench_task() -> None:
+    task = json.loads(TASK_BODY)
+    assert flatten(task) == task_to_job(task, MigrationContext())
+
+
+def test_wrk_s_report_is_read() -> None:
+    load = parse_wrk(WRK_OUTPUT)
+    assert (load.requests, load.seconds) == (5108, 2.0)
+    assert (load.p50_ms, load.p99_ms) == (11.62, 32.24)
+    assert (load.non_2xx, load.socket_errors) == (4, 3)
+
+
+def test_rounds_split_the_duration_in_whole_seconds() -> None:
+    assert Options(duration=7, warmup=1, connections=32, rounds=3).round_seconds() == [3, 2, 2]
+
+
+def test_a_counted_first_page_leaves_one_recent_checkpoint_and_99_anchors() -> None:
+    assert checkpoints_held({20, *range(100, 10_000, 100)}) == 100
+    assert checkpoints_held(set(range(1, 40))) == 16
+
+
+async def test_the_fake_upstream_pages_by_cursor(aiohttp_client: AiohttpClient) -> None:
+    fake = FakeModa(items=150)
+    client = await aiohttp_client(fake.app())
+    headers = {"Authorization": "Bearer moda_live_a"}
+    first = orjson.loads(await (await client.get(f"{LIST_PATH}?limit=20", headers=headers)).read())
+    cursor = first["next_cursor"]
+    second = await client.get(f"{LIST_PATH}?limit=100&cursor={cursor}", headers=headers)
+    rest = orjson.loads(await second.read())
+    ids = [item["id"] for item in first["data"] + rest["data"]]
+    assert len(ids) == len(set(ids)) == 120
+    assert fake.issued["moda_live_a"] == {20, 120}
+    task = await client.get("/v1/tasks/task_x", headers=headers)
+    assert orjson.loads(await task.read())["id"] == "task_x"
