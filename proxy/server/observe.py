@@ -2,13 +2,11 @@
 sunset headers legacy clients see."""
 
 import time
-from collections.abc import Mapping
 from typing import Final
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from proxy.core.credentials import credential_fingerprint
 from proxy.keys import (
     ACCESS_LOG,
     CHANGES_APPLIED,
@@ -26,6 +24,7 @@ from proxy.keys import (
 from proxy.metrics import UNMATCHED
 from proxy.server.convert import MODA_VERSION
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
+from proxy.server.credential import request_credential
 from proxy.server.request_ids import UPSTREAM_REQUEST_ID, request_id
 
 _NO_VERSION: Final = "none"
@@ -68,9 +67,7 @@ def _access_line(
     return line
 
 
-def _record(
-    request: web.Request, response: web.StreamResponse, seconds: float, headers: Mapping[str, str]
-) -> None:
+def _record(request: web.Request, response: web.StreamResponse, seconds: float) -> None:
     app = request.app
     metrics = app[REQUEST_METRICS]
     route = request.get(ROUTE_LABEL, UNMATCHED)
@@ -86,7 +83,7 @@ def _record(
     if request.get(UNSUPPORTED_VERSION):
         metrics.unsupported_versions.inc()
     if version not in (_NO_VERSION, app[SETTINGS].upstream.version):
-        client = app[CLIENT_NAMES].name(credential_fingerprint(headers.get("Authorization")))
+        client = app[CLIENT_NAMES].name(request_credential(request))
         metrics.legacy_requests.labels(client).inc()
     if app[SETTINGS].logging.access_log:
         app[ACCESS_LOG].write(_access_line(request, response, route, version, seconds))
@@ -96,5 +93,5 @@ def _record(
 async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
     response = await handler(request)
-    _record(request, response, time.perf_counter() - started, request.headers)
+    _record(request, response, time.perf_counter() - started)
     return response
