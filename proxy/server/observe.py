@@ -12,7 +12,7 @@ from proxy.keys import (
     CHANGES_APPLIED,
     CLIENT_NAMES,
     FAILED_CHANGE,
-    REQUEST_METRICS,
+    REQUEST_INSTRUMENTS,
     ROUTE_LABEL,
     SERVED_VERSION,
     SETTINGS,
@@ -44,10 +44,6 @@ async def add_sunset_headers(request: web.Request, response: web.StreamResponse)
     response.headers.add("Link", headers.link)
 
 
-def _status_class(status: int) -> str:
-    return f"{status // 100}xx"
-
-
 def _access_line(
     request: web.Request, response: web.StreamResponse, route: str, version: str, seconds: float
 ) -> dict[str, object]:
@@ -69,22 +65,21 @@ def _access_line(
 
 def _record(request: web.Request, response: web.StreamResponse, seconds: float) -> None:
     app = request.app
-    metrics = app[REQUEST_METRICS]
+    instruments = app[REQUEST_INSTRUMENTS]
     route = request.get(ROUTE_LABEL, UNMATCHED)
     version = request.get(SERVED_VERSION, _NO_VERSION)
-    metrics.requests.labels(version, route, _status_class(response.status)).inc()
-    metrics.request_seconds.labels(version, route).observe(seconds)
+    bound = instruments.route(version, route)
+    bound.answered(response.status, seconds)
     if UPSTREAM_SECONDS in request:
-        metrics.upstream_seconds.labels(route).observe(request[UPSTREAM_SECONDS])
+        bound.upstream_took(request[UPSTREAM_SECONDS])
     if TRANSLATION_SECONDS in request:
-        metrics.translation_seconds.labels(version, route).observe(request[TRANSLATION_SECONDS])
+        bound.translation_took(request[TRANSLATION_SECONDS])
     if FAILED_CHANGE in request:
-        metrics.translation_failures.labels(request[FAILED_CHANGE]).inc()
+        instruments.translation_failed(request[FAILED_CHANGE])
     if request.get(UNSUPPORTED_VERSION):
-        metrics.unsupported_versions.inc()
+        instruments.unsupported_version()
     if version not in (_NO_VERSION, app[SETTINGS].upstream.version):
-        client = app[CLIENT_NAMES].name(request_credential(request))
-        metrics.legacy_requests.labels(client).inc()
+        instruments.legacy_request(app[CLIENT_NAMES].name(request_credential(request)))
     if app[SETTINGS].logging.access_log:
         app[ACCESS_LOG].write(_access_line(request, response, route, version, seconds))
 
