@@ -13,6 +13,7 @@ from proxy.core.pagination import OffsetPagination
 from proxy.core.relay import CallbackRelay
 from proxy.core.teams import TeamIdLookup
 from proxy.core.versioning import MigrationContext, VersionBundle
+from proxy.instruments import RequestInstruments
 from proxy.keys import (
     ACCESS_LOG,
     BUNDLE,
@@ -23,7 +24,7 @@ from proxy.keys import (
     PLANS,
     READINESS,
     REGISTRY,
-    REQUEST_METRICS,
+    REQUEST_INSTRUMENTS,
     SETTINGS,
     STATE,
     SUNSET_HEADERS,
@@ -152,7 +153,7 @@ def _observability(app: web.Application, registry: CollectorRegistry) -> Compone
     stats = ComponentStats()
     registry.register(ComponentCollector(stats))
     app[REGISTRY] = registry
-    app[REQUEST_METRICS] = RequestMetrics.create(registry)
+    app[REQUEST_INSTRUMENTS] = RequestInstruments(RequestMetrics.create(registry))
     app[COMPONENT_STATS] = stats
     app[CLIENT_NAMES] = ClientNames(settings.metrics.client_names, settings.metrics.max_clients)
     if settings.deprecation.enabled:

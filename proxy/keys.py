@@ -8,7 +8,8 @@ from prometheus_client import CollectorRegistry
 from proxy.config import Settings
 from proxy.core.engine import VersionPlan
 from proxy.core.versioning import MigrationContext, VersionBundle
-from proxy.metrics import ClientNames, ComponentStats, RequestMetrics
+from proxy.instruments import RequestInstruments
+from proxy.metrics import ClientNames, ComponentStats
 from proxy.server.access import AccessLog
 from proxy.server.emulators import Emulators
 from proxy.server.prefer import WaitHub
@@ -28,7 +29,7 @@ WAIT_HUB: Final = web.AppKey("wait_hub", WaitHub)
 WEBHOOK_RELAY: Final = web.AppKey("webhook_relay", WebhookRelay)
 STATE: Final = web.AppKey("state", SharedState)
 
-REQUEST_METRICS: Final = web.AppKey("request_metrics", RequestMetrics)
+REQUEST_INSTRUMENTS: Final = web.AppKey("request_instruments", RequestInstruments)
 COMPONENT_STATS: Final = web.AppKey("component_stats", ComponentStats)
 REGISTRY: Final = web.AppKey("registry", CollectorRegistry)
 CLIENT_NAMES: Final = web.AppKey("client_names", ClientNames)

@@ -16,6 +16,9 @@ class ApiRequest:
     query: Query
     headers: Mapping[str, str]
     body: bytes = b""
+    # The fingerprint of its Authorization (None without one), computed once by whoever built the
+    # request, so the emulators that key caches on it never hash the credential again.
+    credential: str | None = field(kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)

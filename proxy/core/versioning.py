@@ -78,16 +78,15 @@ class Version:
 class VersionBundle:
     upstream: str
     older: tuple[Version, ...]
+    # Every version a client may ask for, oldest first (as Moda lists them). Sorted once here:
+    # every request negotiates against it.
+    supported: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         values = [self.upstream, *(version.value for version in self.older)]
         if values != sorted(set(values), reverse=True):
             raise VersionChangeError(f"versions must be unique and newest first: {values}")
-
-    @property
-    def supported(self) -> tuple[str, ...]:
-        """Every version a client may ask for, oldest first (as Moda lists them)."""
-        return tuple(sorted((self.upstream, *(v.value for v in self.older))))
+        object.__setattr__(self, "supported", tuple(sorted(values)))
 
     def changes_for(self, client_version: str) -> tuple[VersionChange, ...]:
         """The changes between the upstream and `client_version`, in response order."""

@@ -6,7 +6,6 @@ from typing import Final
 import orjson
 
 from proxy.config import WebhookSettings
-from proxy.core.credentials import credential_fingerprint
 from proxy.core.messages import ApiRequest, ApiResponse, Send
 from proxy.core.relay import CallbackRelay, RelayTarget, check_callback_url, seal
 
@@ -36,6 +35,5 @@ class CallbackRelayer:
             allow_http=self._settings.allow_http_callbacks,
             allow_private=self._settings.allow_private_callback_hosts,
         )
-        fingerprint = credential_fingerprint(request.headers.get("Authorization"))
-        document["callback_url"] = self.relay_url(RelayTarget(url, fingerprint, version))
+        document["callback_url"] = self.relay_url(RelayTarget(url, request.credential, version))
         return await send(dataclasses.replace(request, body=orjson.dumps(document)))

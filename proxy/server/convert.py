@@ -1,6 +1,6 @@
 """Header handling between the client, the proxy and the upstream."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Final
 
 from aiohttp import hdrs
@@ -24,18 +24,23 @@ _HOP_BY_HOP: Final = frozenset(
 )
 MODA_VERSION: Final = istr("Moda-Version")
 REQUEST_ID: Final = istr("X-Request-ID")
-_NOT_FORWARDED_UPSTREAM: Final = frozenset({istr(hdrs.HOST), MODA_VERSION})
-_RECOMPUTED: Final = frozenset({istr(hdrs.CONTENT_LENGTH)})
-_REWRITTEN_BODY: Final = frozenset({istr(hdrs.CONTENT_ENCODING), istr(hdrs.CONTENT_TYPE)})
+_NOT_FORWARDED_UPSTREAM: Final = (istr(hdrs.HOST), MODA_VERSION)
+_RECOMPUTED: Final = (istr(hdrs.CONTENT_LENGTH),)
+_REWRITTEN_BODY: Final = (istr(hdrs.CONTENT_ENCODING), istr(hdrs.CONTENT_TYPE))
+# Every copy drops one of these four sets, built here once rather than on each request.
+_TO_UPSTREAM_KEEPING_LENGTH: Final = (*_HOP_BY_HOP, *_NOT_FORWARDED_UPSTREAM)
+_TO_UPSTREAM: Final = (*_TO_UPSTREAM_KEEPING_LENGTH, *_RECOMPUTED)
+_TO_CLIENT: Final = (*_HOP_BY_HOP, *_RECOMPUTED)
+_TO_CLIENT_REWRITTEN: Final = (*_TO_CLIENT, *_REWRITTEN_BODY)
 
 
-def _copy(headers: Mapping[str, str], dropped: Iterable[istr]) -> CIMultiDict[str]:
+def _copy(headers: Mapping[str, str], dropped: tuple[istr, ...]) -> CIMultiDict[str]:
     copied = CIMultiDict(headers)
     # RFC 9110 §7.6.1: headers the Connection header names are hop-by-hop too.
     for listed in copied.getall(hdrs.CONNECTION, ()):
         for token in listed.split(","):
             copied.popall(token.strip(), None)
-    for name in (*_HOP_BY_HOP, *dropped):
+    for name in dropped:
         copied.popall(name, None)
     return copied
 
@@ -43,8 +48,7 @@ def _copy(headers: Mapping[str, str], dropped: Iterable[istr]) -> CIMultiDict[st
 def upstream_request_headers(
     client_headers: Mapping[str, str], upstream_version: str, *, keep_length: bool
 ) -> CIMultiDict[str]:
-    dropped = _NOT_FORWARDED_UPSTREAM if keep_length else _NOT_FORWARDED_UPSTREAM | _RECOMPUTED
-    headers = _copy(client_headers, dropped)
+    headers = _copy(client_headers, _TO_UPSTREAM_KEEPING_LENGTH if keep_length else _TO_UPSTREAM)
     headers[MODA_VERSION] = upstream_version
     return headers
 
@@ -52,9 +56,7 @@ def upstream_request_headers(
 def client_response_headers(
     upstream_headers: Mapping[str, str], served_version: str, *, body_rewritten: bool
 ) -> CIMultiDict[str]:
-    headers = _copy(
-        upstream_headers, _RECOMPUTED | _REWRITTEN_BODY if body_rewritten else _RECOMPUTED
-    )
+    headers = _copy(upstream_headers, _TO_CLIENT_REWRITTEN if body_rewritten else _TO_CLIENT)
     headers[MODA_VERSION] = served_version
     if body_rewritten:
         headers[hdrs.CONTENT_TYPE] = "application/json"

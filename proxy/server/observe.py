@@ -2,19 +2,17 @@
 sunset headers legacy clients see."""
 
 import time
-from collections.abc import Mapping
 from typing import Final
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from proxy.core.credentials import credential_fingerprint
 from proxy.keys import (
     ACCESS_LOG,
     CHANGES_APPLIED,
     CLIENT_NAMES,
     FAILED_CHANGE,
-    REQUEST_METRICS,
+    REQUEST_INSTRUMENTS,
     ROUTE_LABEL,
     SERVED_VERSION,
     SETTINGS,
@@ -26,6 +24,7 @@ from proxy.keys import (
 from proxy.metrics import UNMATCHED
 from proxy.server.convert import MODA_VERSION
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
+from proxy.server.credential import request_credential
 from proxy.server.request_ids import UPSTREAM_REQUEST_ID, request_id
 
 _NO_VERSION: Final = "none"
@@ -43,10 +42,6 @@ async def add_sunset_headers(request: web.Request, response: web.StreamResponse)
     response.headers["Deprecation"] = headers.deprecation
     response.headers["Sunset"] = headers.sunset
     response.headers.add("Link", headers.link)
-
-
-def _status_class(status: int) -> str:
-    return f"{status // 100}xx"
 
 
 def _access_line(
@@ -68,26 +63,23 @@ def _access_line(
     return line
 
 
-def _record(
-    request: web.Request, response: web.StreamResponse, seconds: float, headers: Mapping[str, str]
-) -> None:
+def _record(request: web.Request, response: web.StreamResponse, seconds: float) -> None:
     app = request.app
-    metrics = app[REQUEST_METRICS]
+    instruments = app[REQUEST_INSTRUMENTS]
     route = request.get(ROUTE_LABEL, UNMATCHED)
     version = request.get(SERVED_VERSION, _NO_VERSION)
-    metrics.requests.labels(version, route, _status_class(response.status)).inc()
-    metrics.request_seconds.labels(version, route).observe(seconds)
+    bound = instruments.route(version, route)
+    bound.answered(response.status, seconds)
     if UPSTREAM_SECONDS in request:
-        metrics.upstream_seconds.labels(route).observe(request[UPSTREAM_SECONDS])
+        bound.upstream_took(request[UPSTREAM_SECONDS])
     if TRANSLATION_SECONDS in request:
-        metrics.translation_seconds.labels(version, route).observe(request[TRANSLATION_SECONDS])
+        bound.translation_took(request[TRANSLATION_SECONDS])
     if FAILED_CHANGE in request:
-        metrics.translation_failures.labels(request[FAILED_CHANGE]).inc()
+        instruments.translation_failed(request[FAILED_CHANGE])
     if request.get(UNSUPPORTED_VERSION):
-        metrics.unsupported_versions.inc()
+        instruments.unsupported_version()
     if version not in (_NO_VERSION, app[SETTINGS].upstream.version):
-        client = app[CLIENT_NAMES].name(credential_fingerprint(headers.get("Authorization")))
-        metrics.legacy_requests.labels(client).inc()
+        instruments.legacy_request(app[CLIENT_NAMES].name(request_credential(request)))
     if app[SETTINGS].logging.access_log:
         app[ACCESS_LOG].write(_access_line(request, response, route, version, seconds))
 
@@ -96,5 +88,5 @@ def _record(
 async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
     response = await handler(request)
-    _record(request, response, time.perf_counter() - started, request.headers)
+    _record(request, response, time.perf_counter() - started)
     return response

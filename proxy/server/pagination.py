@@ -8,7 +8,6 @@ import dataclasses
 from typing import Any, Final
 
 from proxy.config import PaginationSettings
-from proxy.core.credentials import credential_fingerprint
 from proxy.core.messages import ApiRequest, ApiResponse, Send
 from proxy.core.offset_lanes import OffsetLaneWalk, OffsetRead
 from proxy.core.pagination import (
@@ -56,10 +55,9 @@ class OffsetPaginator:
         )
 
     def _list_key(self, request: ApiRequest, page: PageRequest) -> str | None:
-        fingerprint = credential_fingerprint(request.headers.get("Authorization"))
-        if fingerprint is None:  # nothing is remembered for requests without a credential
+        if request.credential is None:  # nothing is remembered for requests without a credential
             return None
-        return list_key(fingerprint, request.path, page.filters)
+        return list_key(request.credential, request.path, page.filters)
 
     async def _load(self, key: str | None, page: PageRequest) -> ListState:
         if key is None:

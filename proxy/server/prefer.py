@@ -11,7 +11,6 @@ from multidict import CIMultiDict
 
 from proxy.clock import Clock
 from proxy.config import PreferWaitSettings
-from proxy.core.credentials import credential_fingerprint
 from proxy.core.messages import ApiRequest, ApiResponse, Send
 from proxy.core.prefer import (
     applied_wait,
@@ -124,8 +123,7 @@ class WaitHub:
         return "shutdown" if self._closing else "budget_spent"
 
     def _key(self, request: ApiRequest, task_id: str) -> WatchKey | None:
-        fingerprint = credential_fingerprint(request.headers.get("Authorization"))
-        return None if fingerprint is None else (fingerprint, task_id)
+        return None if request.credential is None else (request.credential, task_id)
 
     def _poll_headers(self, request: ApiRequest) -> dict[str, str]:
         return {name: request.headers[name] for name in _POLL_HEADERS if name in request.headers}
@@ -211,7 +209,9 @@ class WaitHub:
     async def _poll(self, watch: TaskWatch) -> None:
         if watch.document is None:
             raise RuntimeError("a watch polls only a Task it has seen")
-        request = ApiRequest("GET", f"/v1/tasks/{watch.task_id}", (), watch.headers)
+        request = ApiRequest(
+            "GET", f"/v1/tasks/{watch.task_id}", (), watch.headers, credential=watch.fingerprint
+        )
         interval = self._next_delay(watch.document)
         while not watch.released.is_set():
             await self._clock.sleep(interval)

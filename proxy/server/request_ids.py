@@ -8,7 +8,6 @@ when neither exists does the proxy make one up.
 """
 
 import re
-import uuid
 from typing import Final
 
 from aiohttp import web
@@ -16,6 +15,7 @@ from multidict import CIMultiDict
 
 from proxy.keys import REQUEST_ID
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
+from proxy.server.id_source import new_request_id
 
 # Ids are written into log lines and headers: a conservative alphabet, a bounded length.
 _SAFE_REQUEST_ID: Final = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -27,7 +27,7 @@ def request_id(request: web.Request) -> str:
     known = request.get(REQUEST_ID)
     if known is None:
         given = request.headers.get(REQUEST_ID_HEADER, "")
-        known = request[REQUEST_ID] = given if _SAFE_REQUEST_ID.match(given) else str(uuid.uuid4())
+        known = request[REQUEST_ID] = given if _SAFE_REQUEST_ID.match(given) else new_request_id()
     return known
 
 

@@ -5,7 +5,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from proxy.core.credentials import credential_fingerprint
 from proxy.core.messages import ApiRequest, ApiResponse, Send
 from proxy.core.teams import TeamIdLookup, team_id_from_organizations, team_id_from_whoami
 from proxy.errors import UpstreamContractError
@@ -45,7 +44,7 @@ class TeamLookup:
         response = await send(request)
         if not response.is_success:
             return response
-        fingerprint = credential_fingerprint(request.headers.get("Authorization"))
+        fingerprint = request.credential
         team_id = await self._store.get(fingerprint) if fingerprint else None
         if team_id is None:
             team_id = await self._look_up(request)

@@ -29,6 +29,7 @@ from proxy.keys import (
 )
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
 from proxy.server.convert import client_response_headers, upstream_request_headers
+from proxy.server.credential import request_credential
 from proxy.server.prefer import shared_task, without_wait
 from proxy.server.request_ids import adopt_upstream_request_id, forward_request_id, request_id
 
@@ -99,7 +100,9 @@ async def _upstream_request(
     # Translated bodies are read whole and parsed: ask for them uncompressed.
     headers[hdrs.ACCEPT_ENCODING] = "identity"
     forward_request_id(request, headers)
-    return ApiRequest(request.method, url.raw_path, query, headers, body)
+    return ApiRequest(
+        request.method, url.raw_path, query, headers, body, credential=request_credential(request)
+    )
 
 
 def _client_response(

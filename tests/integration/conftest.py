@@ -51,7 +51,8 @@ def start_proxy(
 ) -> ProxyFactory:
     async def start(upstream_url: str = "sandbox", **sections: dict[str, Any]) -> ProxyClient:
         settings = make_settings(upstream_url, **sections)
-        app = create_app(settings, clock=clock, access_log=AccessLog(access_lines.append))
+        access_log = AccessLog(lambda batch: access_lines.extend(batch.splitlines(keepends=True)))
+        app = create_app(settings, clock=clock, access_log=access_log)
         return await aiohttp_client(app)
 
     return start

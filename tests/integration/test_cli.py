@@ -166,3 +166,32 @@ async def test_the_sandbox_on_a_busy_port_says_so_in_one_line_and_exits_1() -> N
     assert err.strip().count("\n") == 0, err
     assert err.startswith("moda-compat-proxy: cannot listen: ")
     assert str(port) in err
+
+
+async def test_access_lines_written_just_before_sigterm_reach_the_log(tmp_path: Path) -> None:
+    # The access log batches lines in memory: the ones of requests answered right before the
+    # signal, and of a held wait answered because of it, must still be written before exit.
+    config = "sandbox:\n  queued_seconds: 0\n  running_seconds: 600\n"
+    async with running_proxy(tmp_path, config) as proxy, aiohttp.ClientSession() as session:
+
+        async def credits(n: int) -> int:
+            headers = {**AUTH, "X-Request-ID": f"quick-{n}"}
+            async with session.get(f"{proxy.url}/v1/credits", headers=headers) as response:
+                await response.read()
+                return response.status
+
+        held = asyncio.ensure_future(
+            session.post(
+                f"{proxy.url}/v1/tasks",
+                json={"prompt": "Hold me"},
+                headers={**AUTH, "Prefer": "wait=20", "X-Request-ID": "held"},
+            )
+        )
+        assert await asyncio.gather(*(credits(n) for n in range(20))) == [200] * 20
+        proxy.terminate()
+        assert (await asyncio.wait_for(held, timeout=5)).status == 202
+        assert await proxy.exit_code() == 0
+    access = [json.loads(line) for line in proxy.log if '"proxy.access"' in line]
+    assert sorted(line["request_id"] for line in access) == sorted(
+        ["held", *(f"quick-{n}" for n in range(20))]
+    )
