@@ -5,6 +5,7 @@ loopback, private, link-local (cloud metadata) and other non-global addresses, i
 spelling `inet_aton` accepts, and the names that always mean this machine or its cloud.
 """
 
+import contextlib
 import ipaddress
 import re
 import socket
@@ -44,10 +45,9 @@ def _is_internal(host: str) -> bool:
 
 
 def _address(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
+    # Not a literal address: it may still be one of the numeric spellings below.
+    with contextlib.suppress(ValueError):
         return ipaddress.ip_address(name.strip("[]"))
-    except ValueError:
-        pass
     if _NUMERIC_HOST.match(name):
         # `2130706433` and `0x7f.1` are 127.0.0.1 to most resolvers.
         try:
