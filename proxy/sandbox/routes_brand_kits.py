@@ -1,7 +1,6 @@
 """Brand-kit writes: create by extraction from `{url}` (a task) or from direct fields (the
 kit itself, at once, as the official CLI's manual lane expects), and PATCH."""
 
-import json
 from datetime import datetime
 from typing import Any, Final
 
@@ -11,8 +10,9 @@ from proxy.core.payload import JSONObject
 from proxy.sandbox.account import Account, IdempotencyRecord
 from proxy.sandbox.bodies import BrandKitBody, parse_body, require_url
 from proxy.sandbox.brand_kit_bodies import BrandKitPatchBody, ManualBrandKitBody, kit_fields
-from proxy.sandbox.errors import SandboxError, not_found, validation_failed
+from proxy.sandbox.errors import not_found, validation_failed
 from proxy.sandbox.http import account_of, json_response, read_json
+from proxy.sandbox.idempotency import body_fingerprint, replayed_id
 from proxy.sandbox.keys import SANDBOX_STATE
 from proxy.sandbox.paths import path_id
 from proxy.sandbox.plans import plan_brand_kit
@@ -56,10 +56,17 @@ def _create_manually(request: web.Request, raw: dict[str, Any]) -> web.Response:
     CLI derives one from the body) answers the kit it made, not a second one."""
     body = parse_body(ManualBrandKitBody, raw)
     account = account_of(request)
-    fingerprint = json.dumps(raw, sort_keys=True, separators=(",", ":"))
-    replayed = _replay(account, body.idempotency_key, fingerprint)
-    if replayed is not None:
-        return json_response(dict(replayed))
+    fingerprint = body_fingerprint(raw)
+    replayed = replayed_id(
+        account.kit_idempotency,
+        body.idempotency_key,
+        fingerprint,
+        noun="brand kit",
+        id_field="brand_kit_id",
+    )
+    kit_made = account.brand_kits.get(replayed) if replayed is not None else None
+    if kit_made is not None:
+        return json_response(dict(kit_made))
     logos = _logos(account, body.logo_file_ids or [])
     now = request.app[SANDBOX_STATE].clock.wall()
     kit = _manual_kit(body, logos, is_default=len(account.brand_kits) == 0, when=now)
@@ -68,22 +75,6 @@ def _create_manually(request: web.Request, raw: dict[str, Any]) -> web.Response:
         account.kit_idempotency[body.idempotency_key] = IdempotencyRecord(fingerprint, kit["id"])
     account.record_event("brand_kit.created", request.method, request.path, 200, now)
     return json_response(dict(kit))
-
-
-def _replay(account: Account, key: str | None, fingerprint: str) -> JSONObject | None:
-    record = account.kit_idempotency.get(key) if key is not None else None
-    if record is None:
-        return None
-    if record.fingerprint != fingerprint:
-        raise SandboxError(
-            409,
-            "idempotency_conflict",
-            "idempotency_conflict",
-            f"An existing brand kit is associated with idempotency_key '{key}' "
-            "but with a different request body.",
-            details={"idempotency_key": key, "brand_kit_id": record.resource_id},
-        )
-    return account.brand_kits.get(record.resource_id)
 
 
 def _logos(account: Account, file_ids: list[str]) -> list[JSONObject]:

@@ -1,8 +1,5 @@
 """Design tasks: start (idempotency, concurrency cap), read, list and cancel."""
 
-import json
-from typing import Any
-
 from aiohttp import web
 
 from proxy.sandbox.account import Account, IdempotencyRecord
@@ -14,6 +11,7 @@ from proxy.sandbox.errors import (
     validation_failed,
 )
 from proxy.sandbox.http import account_of, json_response, read_json
+from proxy.sandbox.idempotency import body_fingerprint, replayed_id
 from proxy.sandbox.keys import SANDBOX_STATE, SANDBOX_WEBHOOKS
 from proxy.sandbox.paging import list_response
 from proxy.sandbox.paths import normalize_id, path_id
@@ -43,9 +41,17 @@ async def start_task(request: web.Request) -> web.Response:
     _reject_conflicting_targets(body)
     check_callback_url(request, body.callback_url)
     account = account_of(request)
-    replayed = _replay(account, body.idempotency_key, raw)
-    if replayed is not None:
-        return await task_response(request, account, replayed, status=200)
+    fingerprint = body_fingerprint(raw)
+    replayed = replayed_id(
+        account.idempotency,
+        body.idempotency_key,
+        fingerprint,
+        noun="task",
+        id_field="task_id",
+    )
+    task_started = account.tasks.get(replayed) if replayed is not None else None
+    if task_started is not None:
+        return await task_response(request, account, task_started, status=200)
     check_brand_kit(account, body.brand_kit_id)
     plan = plan_design(account, body)
     enforce_concurrency_cap(request, account)
@@ -58,7 +64,9 @@ async def start_task(request: web.Request) -> web.Response:
     )
     start(request, account, task, plan.on_success)
     if body.idempotency_key is not None:
-        account.idempotency[body.idempotency_key] = IdempotencyRecord(_fingerprint(raw), task.id)
+        account.idempotency[body.idempotency_key] = IdempotencyRecord(
+            body_fingerprint(raw), task.id
+        )
     watch_callback(request, account, task, body.callback_url)
     return await task_response(request, account, task)
 
@@ -80,27 +88,6 @@ def _reject_conflicting_targets(body: StartTaskBody) -> None:
                 }
             ]
         )
-
-
-def _replay(account: Account, key: str | None, raw: Any) -> Task | None:
-    """The task a repeated idempotency key started; 409 if the body has changed."""
-    record = account.idempotency.get(key) if key is not None else None
-    if record is None:
-        return None
-    if record.fingerprint != _fingerprint(raw):
-        raise SandboxError(
-            409,
-            "idempotency_conflict",
-            "idempotency_conflict",
-            f"An existing task is associated with idempotency_key '{key}' "
-            "but with a different request body.",
-            details={"idempotency_key": key, "task_id": record.resource_id},
-        )
-    return account.tasks.get(record.resource_id)
-
-
-def _fingerprint(raw: Any) -> str:
-    return json.dumps(raw, sort_keys=True, separators=(",", ":"))
 
 
 async def get_task(request: web.Request) -> web.Response:
