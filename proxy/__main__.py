@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import gc
 import importlib
 import logging
 import os
@@ -175,6 +176,9 @@ def _run(main: Coroutine[Any, Any, None]) -> None:
         ).new_event_loop
     except ImportError:
         loop_factory = None
+    # What start-up made (modules, the app, its tables) lives as long as the process: moved out
+    # of the collector's sight, a full collection no longer walks it, a pause that showed in p99.
+    gc.freeze()
     with asyncio.Runner(loop_factory=loop_factory) as runner:
         runner.run(main)
 

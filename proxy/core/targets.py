@@ -20,7 +20,9 @@ def check_target(method: str, raw_path: str) -> None:
             f"{method} to this target is not supported by the proxy.",
             details={"method": method},
         )
-    if any(unquote(segment) in _DOT_SEGMENTS for segment in raw_path.split("/")):
+    if ("." in raw_path or "%" in raw_path) and any(
+        unquote(segment) in _DOT_SEGMENTS for segment in raw_path.split("/")
+    ):
         raise ClientRequestError(
             "Paths may not contain '.' or '..' segments.", details={"path": raw_path}
         )

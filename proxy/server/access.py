@@ -14,6 +14,7 @@ cleaning up.
 import asyncio
 import atexit
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +31,20 @@ def _write_to_stderr(batch: bytes) -> None:
     stream.flush()
 
 
+_second: list[Any] = [None, ""]
+
+
+def _timestamp() -> str:
+    """Now, as `isoformat(timespec="milliseconds")` writes it in UTC; the part up to the second
+    is formatted once a second rather than on every line."""
+    now = time.time()
+    second = int(now)
+    if _second[0] != second:
+        _second[0] = second
+        _second[1] = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{_second[1]}.{int((now - second) * 1000):03d}+00:00"
+
+
 class AccessLog:
     def __init__(self, sink: Callable[[bytes], None] | None = None) -> None:
         """`sink` receives batches of whole lines, each ending in a newline; by default they go
@@ -41,13 +56,10 @@ class AccessLog:
             atexit.register(self.flush)
 
     def write(self, line: dict[str, Any]) -> None:
-        stamped = {
-            "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "level": "info",
-            "logger": "proxy.access",
-            **PROCESS_FIELDS,
-            **line,
-        }
+        stamped: dict[str, Any] = {"ts": _timestamp(), "level": "info", "logger": "proxy.access"}
+        if PROCESS_FIELDS:
+            stamped.update(PROCESS_FIELDS)
+        stamped.update(line)
         self._pending.append(orjson.dumps(stamped) + b"\n")
         if not self._flush_scheduled:
             self._schedule_flush()

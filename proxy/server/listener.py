@@ -24,20 +24,25 @@ class _HeaderDeadline(asyncio.Protocol):
     def __init__(self, inner: asyncio.Protocol, timeout: float) -> None:
         self._inner, self._timeout = inner, timeout
         self._timer: asyncio.TimerHandle | None = None
+        self._transport: asyncio.BaseTransport | None = None
         self._tail = b""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport
         self._timer = asyncio.get_running_loop().call_later(self._timeout, transport.close)
         self._inner.connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
-        if self._timer is not None:
-            seen = self._tail + data
-            if _HEAD_END in seen:
+        seen = self._tail + data
+        if _HEAD_END in seen:
+            if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
-            else:
-                self._tail = seen[-3:]
+            # The deadline is met: later data goes straight to aiohttp, at no cost per request.
+            if self._transport is not None:
+                self._transport.set_protocol(self._inner)
+        else:
+            self._tail = seen[-3:]
         self._inner.data_received(data)
 
     def eof_received(self) -> bool | None:

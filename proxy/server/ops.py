@@ -1,13 +1,12 @@
 """The admin listener: liveness, readiness, metrics and the changelog, never on the public port."""
 
-import asyncio
 import logging
 from typing import Final
 
-import aiohttp
 from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
 
+from proxy.errors import UpstreamError
 from proxy.keys import BUNDLE, PROXY_APP, READINESS, REGISTRY, SETTINGS, STATE, UPSTREAM
 
 _log = logging.getLogger(__name__)
@@ -22,11 +21,8 @@ async def healthz(request: web.Request) -> web.Response:
 async def _probe_upstream(proxy: web.Application) -> bool:
     """Any HTTP answer, a 401 included, shows the upstream is up; no credential is sent."""
     try:
-        async with asyncio.timeout(_PROBE_TIMEOUT_SECONDS):
-            upstream = proxy[UPSTREAM]
-            async with upstream.session.get(upstream.url_for(_PROBE_PATH)) as response:
-                await response.release()
-    except (aiohttp.ClientError, TimeoutError, RuntimeError) as exc:
+        await proxy[UPSTREAM].probe(_PROBE_PATH, _PROBE_TIMEOUT_SECONDS)
+    except (UpstreamError, RuntimeError) as exc:
         _log.info("readiness probe of the upstream failed: %r", exc)
         return False
     proxy[READINESS].upstream_answered()

@@ -4,19 +4,18 @@ import logging
 import time
 from typing import Final
 
-import aiohttp
 from aiohttp import hdrs, web
 from multidict import CIMultiDict
 
+from proxy.errors import UpstreamError, UpstreamTimeout
 from proxy.keys import SETTINGS, UPSTREAM, UPSTREAM_SECONDS
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
 from proxy.server.convert import client_response_headers, upstream_request_headers
+from proxy.server.http1 import UpstreamAnswer
 from proxy.server.request_ids import adopt_upstream_request_id, forward_request_id, request_id
 from proxy.server.upload import StreamedBody, body_too_large
-from proxy.server.upstream import map_exceptions
 
 _log = logging.getLogger(__name__)
-_CHUNK: Final = 64 * 1024
 # Below this size a body is read whole: one write is cheaper than a streamed response.
 _SMALL_BODY: Final = 256 * 1024
 
@@ -51,25 +50,34 @@ async def pass_through(request: web.Request, version: str) -> web.StreamResponse
         response_headers[REQUEST_ID_HEADER] = request_id(request)
         length = up.content_length
         if request.method != hdrs.METH_HEAD and length is not None and length <= _SMALL_BODY:
-            with map_exceptions():
-                data = await up.read()
+            data = await _read_small(up, upstream.read_timeout)
             return web.Response(
                 status=up.status, reason=up.reason, body=data, headers=response_headers
             )
-        return await _stream_back(request, up, response_headers)
+        return await _stream_back(request, up, response_headers, upstream.read_timeout)
+
+
+async def _read_small(up: UpstreamAnswer, idle_seconds: float) -> bytes:
+    parts = []
+    try:
+        while chunk := await up.next_chunk(idle_seconds):
+            parts.append(chunk)
+    except TimeoutError as exc:
+        raise UpstreamTimeout("The upstream did not answer in time.") from exc
+    return b"".join(parts)
 
 
 async def _stream_back(
-    request: web.Request, up: aiohttp.ClientResponse, headers: CIMultiDict[str]
+    request: web.Request, up: UpstreamAnswer, headers: CIMultiDict[str], idle_seconds: float
 ) -> web.StreamResponse:
     response = web.StreamResponse(status=up.status, reason=up.reason, headers=headers)
     if up.content_length is not None:
         response.content_length = up.content_length
     await response.prepare(request)
     try:
-        async for chunk in up.content.iter_chunked(_CHUNK):
+        async for chunk in up.chunks(idle_seconds):
             await response.write(chunk)
-    except (aiohttp.ClientError, TimeoutError) as exc:
+    except (UpstreamError, TimeoutError) as exc:
         # The status line is gone already: cutting the connection is the only honest signal left.
         _log.warning("upstream failed mid-body for %s: %r", request.rel_url.raw_path, exc)
         if request.transport is not None:

@@ -1,12 +1,13 @@
-"""The one door to the upstream: owns the client session and maps its failures to ProxyErrors."""
+"""The one door to the upstream: owns its connections and maps their failures to ProxyErrors."""
 
 import asyncio
+import re
+import ssl
 import zlib
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Final
 
-import aiohttp
 from aiohttp import hdrs
 from multidict import CIMultiDict
 from yarl import URL
@@ -18,25 +19,22 @@ from proxy.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from proxy.server.http1 import ConnectionPool, UpstreamAnswer
 from proxy.server.upload import StreamedBody
 
 _DECODERS: Final = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
-
-
-@contextmanager
-def map_exceptions() -> Iterator[None]:
-    try:
-        yield
-    except TimeoutError as exc:
-        raise UpstreamTimeout("The upstream did not answer in time.") from exc
-    except aiohttp.ClientPayloadError as exc:
-        raise UpstreamUnavailable("The upstream cut its response short.") from exc
-    except aiohttp.ClientError as exc:
-        raise UpstreamUnavailable("The upstream could not be reached.") from exc
+_BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
+# A target is written into the request line as it is: nothing may end or split that line.
+_UNSAFE_IN_TARGET: Final = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 class Upstream:
-    """Opened once the base URL is known (the embedded sandbox picks its port at start-up)."""
+    """Opened once the base URL is known (the embedded sandbox picks its port at start-up).
+
+    Every exchange goes through one pool of keep-alive HTTP/1.1 connections (proxy.server.http1):
+    buffered exchanges for translated routes, waits and page walks, streamed ones for
+    pass-through. Requests are written as bytes to the configured origin only, so no target can
+    reach another host."""
 
     def __init__(
         self,
@@ -52,118 +50,148 @@ class Upstream:
         self._connect_timeout = connect_timeout_seconds
         self._max_connections = max_connections
         self._max_buffered = max_buffered_bytes
-        self._session: aiohttp.ClientSession | None = None
-        # A stream may take long as a whole, but never stall for longer than the timeout.
-        self._stream_timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=connect_timeout_seconds, sock_read=timeout_seconds
-        )
-        self._base = self._origin = URL()
+        self._pool: ConnectionPool | None = None
+        self._prefix = b""
+        self._host_line = b""
 
     async def open(self, base_url: str) -> None:
-        self._base = URL(base_url)
-        self._origin = self._base.origin()
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=self._max_connections),
-            # Buffered exchanges are bounded as a whole; streams override this per request.
-            timeout=aiohttp.ClientTimeout(
-                total=self._timeout, sock_connect=self._connect_timeout, sock_read=self._timeout
-            ),
-            auto_decompress=False,
-            cookie_jar=aiohttp.DummyCookieJar(),
-            skip_auto_headers=(hdrs.USER_AGENT, hdrs.CONTENT_TYPE),
+        base = URL(base_url)
+        if base.scheme not in ("http", "https") or not base.raw_host or base.port is None:
+            raise ValueError(f"the upstream URL {base_url!r} is not an http(s) origin")
+        tls = ssl.create_default_context() if base.scheme == "https" else None
+        self._pool = ConnectionPool(
+            host=base.raw_host,
+            port=base.port,
+            tls=tls,
+            limit=self._max_connections,
+            connect_timeout_seconds=self._connect_timeout,
         )
+        self._prefix = base.raw_path.rstrip("/").encode()
+        self._host_line = f"Host: {base.host_port_subcomponent}\r\n".encode()
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        if self._pool is not None:
+            await self._pool.close()
 
     @property
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None:
+    def pool(self) -> ConnectionPool:
+        if self._pool is None:
             raise RuntimeError("the upstream is used before the app started")
-        return self._session
+        return self._pool
 
-    def url_for(self, target: str, query: Query = ()) -> URL:
-        # String joining keeps the upstream host even for targets like `//evil.example/x`.
-        url = URL(f"{self._origin}{self._base.raw_path.rstrip('/')}{target}", encoded=True)
-        if url.origin() != self._origin:
+    def request_head(
+        self,
+        method: str,
+        target: str,
+        headers: Mapping[str, str],
+        *,
+        query: Query = (),
+        length: int | None = None,
+        chunked: bool = False,
+    ) -> bytes:
+        """The request line and headers, as bytes, for `target` on the upstream's origin."""
+        if not target.startswith("/") or _UNSAFE_IN_TARGET.search(target):
             raise UpstreamUnavailable("The request target does not belong to the upstream.")
-        return url.with_query(query) if query else url
+        if query:
+            target = f"{target}?{URL.build(query=query).raw_query_string}"
+        lines = [f"{method} ".encode(), self._prefix, target.encode(), b" HTTP/1.1\r\n"]
+        lines.append(self._host_line)
+        lines.extend(
+            f"{name}: {value}\r\n".encode(errors="surrogateescape")
+            for name, value in headers.items()
+        )
+        if length is not None:
+            lines.append(b"Content-Length: %d\r\n" % length)
+        elif chunked:
+            lines.append(b"Transfer-Encoding: chunked\r\n")
+        lines.append(b"\r\n")
+        return b"".join(lines)
 
     async def send(self, request: ApiRequest) -> ApiResponse:
         """A buffered exchange; the caller asks for `Accept-Encoding: identity` (see convert)."""
-        headers = request.headers
-        with map_exceptions():
-            async with self.session.request(
-                request.method,
-                self.url_for(request.path, request.query),
-                headers=headers,
-                data=request.body or None,
-                allow_redirects=False,
-            ) as response:
-                self._on_answer()
-                body = await self._read_bounded(response)
-                answered: Mapping[str, str] = response.headers
-                if hdrs.CONTENT_ENCODING in answered:  # the body was decoded above
-                    answered = response.headers.copy()
-                    answered.popall(hdrs.CONTENT_ENCODING, None)
-                return ApiResponse(response.status, answered, body)
+        body = request.body
+        head = self.request_head(
+            request.method,
+            request.path,
+            request.headers,
+            query=request.query,
+            length=len(body) if body or request.method in _BODY_METHODS else None,
+        )
+        answer, content = await self.pool.fetch(
+            request.method, head, body, timeout_seconds=self._timeout, limit=self._max_buffered
+        )
+        self._on_answer()
+        if content is None:
+            raise _too_large(answer.status)
+        answered: Mapping[str, str] = answer.headers
+        encoding = answer.headers.get(hdrs.CONTENT_ENCODING)
+        if encoding is not None:  # decoded here: the client gets the body as it is sent
+            content = _decoded(content, encoding, self._max_buffered, answer.status)
+            answered = answer.headers.copy()
+            answered.popall(hdrs.CONTENT_ENCODING, None)
+        return ApiResponse(answer.status, answered, content)
 
-    async def _read_bounded(self, response: aiohttp.ClientResponse) -> bytes:
-        declared = response.content_length
-        if declared is not None and declared > self._max_buffered:
-            raise _too_large(response.status)
-        if declared is not None:
-            body = await response.read()
-        else:
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.content.iter_any():
-                size += len(chunk)
-                if size > self._max_buffered:
-                    raise _too_large(response.status)
-                chunks.append(chunk)
-            body = b"".join(chunks)
-        encoding = response.headers.get(hdrs.CONTENT_ENCODING, "identity")
-        return _decoded(body, encoding, self._max_buffered, response.status)
+    async def probe(self, target: str, timeout_seconds: float) -> int:
+        """The status the upstream answers a bare GET of `target` with (no credential sent)."""
+        head = self.request_head("GET", target, {})
+        answer, _ = await self.pool.fetch(
+            "GET", head, b"", timeout_seconds=timeout_seconds, limit=self._max_buffered
+        )
+        return answer.status
 
     @asynccontextmanager
     async def stream(
         self, method: str, target: str, headers: CIMultiDict[str], body: StreamedBody | None
-    ) -> AsyncIterator[aiohttp.ClientResponse]:
+    ) -> AsyncIterator[UpstreamAnswer]:
         """Opens a streamed exchange. The upstream has `timeout_seconds` for its headers, counted
         from the end of the request body (see proxy.server.upload); the body after them is
-        bounded by the same time between reads."""
+        bounded by the same time between reads (`read_timeout`)."""
+        declared = hdrs.CONTENT_LENGTH in headers
         try:
-            with map_exceptions():
-                async with asyncio.timeout(None) as deadline:
-                    turns = _Turns(deadline, self._timeout)
-                    data = None
-                    if body is None:
-                        turns.upstream()
-                    else:
-                        data = body.chunks(upstream_turn=turns.upstream, client_turn=turns.client)
-                    try:
-                        response = await self.session.request(
+            async with AsyncExitStack() as exits:
+                try:
+                    async with asyncio.timeout(None) as deadline:
+                        turns = _Turns(deadline, self._timeout)
+                        if body is None:
+                            turns.upstream()
+                            chunks: AsyncIterator[bytes] = _no_chunks()
+                        else:
+                            chunks = body.chunks(
+                                upstream_turn=turns.upstream, client_turn=turns.client
+                            )
+                        chunked = body is not None and not declared
+                        head = self.request_head(
                             method,
-                            self.url_for(target),
-                            headers=headers,
-                            data=data,
-                            allow_redirects=False,
-                            timeout=self._stream_timeout,
+                            target,
+                            headers,
+                            chunked=chunked,
+                            length=0 if body is None and method in _BODY_METHODS else None,
                         )
-                    finally:
-                        turns.over = True
-            self._on_answer()
-            try:
-                yield response
-            finally:
-                response.release()
+                        try:
+                            answer = await exits.enter_async_context(
+                                self.pool.stream(method, head, chunks, chunked=chunked)
+                            )
+                        finally:
+                            turns.over = True
+                except TimeoutError as exc:
+                    raise UpstreamTimeout("The upstream did not answer in time.") from exc
+                self._on_answer()
+                yield answer
         except UpstreamError:
             # A body the client failed to send shows upstream as a cut request: name the cause.
             if body is not None and body.failure is not None:
                 raise body.failure from None
             raise
+
+    @property
+    def read_timeout(self) -> float:
+        """The longest a streamed answer may stall between two reads."""
+        return self._timeout
+
+
+async def _no_chunks() -> AsyncIterator[bytes]:
+    return
+    yield  # an empty async generator
 
 
 class _Turns:
