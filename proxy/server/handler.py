@@ -3,8 +3,9 @@
 from aiohttp import web
 
 from proxy.core.versioning import negotiate_version
-from proxy.keys import BUNDLE, PLANS, ROUTE_LABEL, SERVED_VERSION, SETTINGS, WEBHOOK_RELAY
+from proxy.keys import BUNDLE, PLANS, SETTINGS, WEBHOOK_RELAY
 from proxy.server.convert import MODA_VERSION
+from proxy.server.facts import request_facts
 from proxy.server.passthrough import pass_through
 from proxy.server.prefer import requested_wait
 from proxy.server.route_labels import route_label
@@ -18,20 +19,21 @@ async def proxy_request(request: web.Request) -> web.StreamResponse:
         request.app[SETTINGS].versions.default,
         request.app[BUNDLE].supported,
     )
-    request[SERVED_VERSION] = version
+    facts = request_facts(request)
+    facts.served_version = version
     plan = request.app[PLANS][version]
     match = plan.routes.match(request.method, raw_path)
     wait = requested_wait(request, request.app[SETTINGS].prefer_wait)
     if wait is not None:
-        request[ROUTE_LABEL] = str(wait[0].route)
+        facts.route_label = str(wait[0].route)
         return await translate(request, plan, wait[0], wait_budget=wait[1])
     if match is None:
-        request[ROUTE_LABEL] = route_label(request.method, raw_path)
+        facts.route_label = route_label(request.method, raw_path)
         return await pass_through(request, version)
-    request[ROUTE_LABEL] = str(match.route)
+    facts.route_label = str(match.route)
     return await translate(request, plan, match)
 
 
 async def relay_webhook(request: web.Request) -> web.StreamResponse:
-    request[ROUTE_LABEL] = "POST /-/webhooks/relay/{token}"
+    request_facts(request).route_label = "POST /-/webhooks/relay/{token}"
     return await request.app[WEBHOOK_RELAY].handle(request)

@@ -12,13 +12,11 @@ from proxy.core.targets import check_header_size, check_target
 from proxy.errors import ProxyError, TranslationError, UnsupportedVersion
 from proxy.keys import (
     BUNDLE,
-    FAILED_CHANGE,
-    SERVED_VERSION,
     SETTINGS,
-    UNSUPPORTED_VERSION,
 )
 from proxy.server.convert import MODA_VERSION
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
+from proxy.server.facts import request_facts
 from proxy.server.request_ids import request_id
 
 _log = logging.getLogger(__name__)
@@ -32,7 +30,7 @@ _HTTP_ERROR_CODES: Final = {
 
 def _answer_version(request: web.Request) -> str:
     """The version negotiated; before that, the client's own when served, else the default."""
-    served: str | None = request.get(SERVED_VERSION)
+    served = request_facts(request).served_version
     if served is not None:
         return served
     asked = request.headers.get(MODA_VERSION, "").strip()
@@ -100,9 +98,9 @@ async def envelope_errors(request: web.Request, handler: Handler) -> web.StreamR
         return await handler(request)
     except ProxyError as exc:
         if isinstance(exc, TranslationError):
-            request[FAILED_CHANGE] = exc.change
+            request_facts(request).failed_change = exc.change
         elif isinstance(exc, UnsupportedVersion):
-            request[UNSUPPORTED_VERSION] = True
+            request_facts(request).unsupported_version = True
         if exc.__cause__ is not None:
             _log.warning("%s: %s (%r)", exc.code, exc.message, exc.__cause__)
         return _render_proxy_error(request, exc)

@@ -9,23 +9,17 @@ from aiohttp.typedefs import Handler
 
 from proxy.keys import (
     ACCESS_LOG,
-    CHANGES_APPLIED,
     CLIENT_NAMES,
-    FAILED_CHANGE,
     REQUEST_INSTRUMENTS,
-    ROUTE_LABEL,
-    SERVED_VERSION,
     SETTINGS,
     SUNSET_HEADERS,
-    TRANSLATION_SECONDS,
-    UNSUPPORTED_VERSION,
-    UPSTREAM_SECONDS,
 )
 from proxy.metrics import UNMATCHED
 from proxy.server.convert import MODA_VERSION
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
 from proxy.server.credential import request_credential
-from proxy.server.request_ids import UPSTREAM_REQUEST_ID, request_id
+from proxy.server.facts import RequestFacts, begin_facts
+from proxy.server.request_ids import request_id
 
 _NO_VERSION: Final = "none"
 
@@ -45,7 +39,12 @@ async def add_sunset_headers(request: web.Request, response: web.StreamResponse)
 
 
 def _access_line(
-    request: web.Request, response: web.StreamResponse, route: str, version: str, seconds: float
+    request: web.Request,
+    response: web.StreamResponse,
+    facts: RequestFacts,
+    route: str,
+    version: str,
+    seconds: float,
 ) -> dict[str, object]:
     line: dict[str, object] = {
         "request_id": response.headers.get(REQUEST_ID_HEADER) or request_id(request),
@@ -54,39 +53,43 @@ def _access_line(
         "version": version,
         "status": response.status,
         "duration_ms": round(seconds * 1000, 3),
-        "upstream_ms": round(request.get(UPSTREAM_SECONDS, 0.0) * 1000, 3),
-        "translation_ms": round(request.get(TRANSLATION_SECONDS, 0.0) * 1000, 3),
-        "changes": list(request.get(CHANGES_APPLIED, ())),
+        "upstream_ms": round((facts.upstream_seconds or 0.0) * 1000, 3),
+        "translation_ms": round((facts.translation_seconds or 0.0) * 1000, 3),
+        "changes": list(facts.changes_applied),
     }
-    if UPSTREAM_REQUEST_ID in request:
-        line["upstream_request_id"] = request[UPSTREAM_REQUEST_ID]
+    if facts.upstream_request_id is not None:
+        line["upstream_request_id"] = facts.upstream_request_id
     return line
 
 
-def _record(request: web.Request, response: web.StreamResponse, seconds: float) -> None:
+def _record(
+    request: web.Request, response: web.StreamResponse, facts: RequestFacts, seconds: float
+) -> None:
     app = request.app
     instruments = app[REQUEST_INSTRUMENTS]
-    route = request.get(ROUTE_LABEL, UNMATCHED)
-    version = request.get(SERVED_VERSION, _NO_VERSION)
+    route = facts.route_label or UNMATCHED
+    version = facts.served_version or _NO_VERSION
     bound = instruments.route(version, route)
     bound.answered(response.status, seconds)
-    if UPSTREAM_SECONDS in request:
-        bound.upstream_took(request[UPSTREAM_SECONDS])
-    if TRANSLATION_SECONDS in request:
-        bound.translation_took(request[TRANSLATION_SECONDS])
-    if FAILED_CHANGE in request:
-        instruments.translation_failed(request[FAILED_CHANGE])
-    if request.get(UNSUPPORTED_VERSION):
+    if facts.upstream_seconds is not None:
+        bound.upstream_took(facts.upstream_seconds)
+    if facts.translation_seconds is not None:
+        bound.translation_took(facts.translation_seconds)
+    if facts.failed_change is not None:
+        instruments.translation_failed(facts.failed_change)
+    if facts.unsupported_version:
         instruments.unsupported_version()
-    if version not in (_NO_VERSION, app[SETTINGS].upstream.version):
+    settings = app[SETTINGS]
+    if version not in (_NO_VERSION, settings.upstream.version):
         instruments.legacy_request(app[CLIENT_NAMES].name(request_credential(request)))
-    if app[SETTINGS].logging.access_log:
-        app[ACCESS_LOG].write(_access_line(request, response, route, version, seconds))
+    if settings.logging.access_log:
+        app[ACCESS_LOG].write(_access_line(request, response, facts, route, version, seconds))
 
 
 @web.middleware
 async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
+    facts = begin_facts(request)
     response = await handler(request)
-    _record(request, response, time.perf_counter() - started)
+    _record(request, response, facts, time.perf_counter() - started)
     return response

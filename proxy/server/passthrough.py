@@ -8,9 +8,10 @@ from aiohttp import hdrs, web
 from multidict import CIMultiDict
 
 from proxy.errors import UpstreamError, UpstreamTimeout
-from proxy.keys import SETTINGS, UPSTREAM, UPSTREAM_SECONDS
+from proxy.keys import SETTINGS, UPSTREAM
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
 from proxy.server.convert import client_response_headers, upstream_request_headers
+from proxy.server.facts import request_facts
 from proxy.server.http1 import UpstreamAnswer
 from proxy.server.request_ids import adopt_upstream_request_id, forward_request_id, request_id
 from proxy.server.upload import StreamedBody, body_too_large
@@ -44,7 +45,7 @@ async def pass_through(request: web.Request, version: str) -> web.StreamResponse
     async with upstream.stream(request.method, request.rel_url.raw_path_qs, headers, body) as up:
         # The upstream's time, from the end of the body it was sent (or earlier, if it answered).
         body_ended = body.ended_at if body is not None else None
-        request[UPSTREAM_SECONDS] = time.perf_counter() - (body_ended or started)
+        request_facts(request).upstream_seconds = time.perf_counter() - (body_ended or started)
         adopt_upstream_request_id(request, up.headers.get(REQUEST_ID_HEADER))
         response_headers = client_response_headers(up.headers, version, body_rewritten=False)
         response_headers[REQUEST_ID_HEADER] = request_id(request)

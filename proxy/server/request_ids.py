@@ -13,21 +13,21 @@ from typing import Final
 from aiohttp import web
 from multidict import CIMultiDict
 
-from proxy.keys import REQUEST_ID
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
+from proxy.server.facts import request_facts
 from proxy.server.id_source import new_request_id
 
 # Ids are written into log lines and headers: a conservative alphabet, a bounded length.
 _SAFE_REQUEST_ID: Final = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-UPSTREAM_REQUEST_ID: Final = web.RequestKey("upstream_request_id", str)
 
 
 def request_id(request: web.Request) -> str:
     """The client's own X-Request-ID when it is sane, else one made up on first need."""
-    known = request.get(REQUEST_ID)
+    facts = request_facts(request)
+    known = facts.request_id
     if known is None:
         given = request.headers.get(REQUEST_ID_HEADER, "")
-        known = request[REQUEST_ID] = given if _SAFE_REQUEST_ID.match(given) else new_request_id()
+        known = facts.request_id = given if _SAFE_REQUEST_ID.match(given) else new_request_id()
     return known
 
 
@@ -42,7 +42,8 @@ def adopt_upstream_request_id(request: web.Request, upstream_id: str | None) -> 
     is kept aside as `upstream_request_id` if it differs from the id that does."""
     if upstream_id is None:
         return
-    if REQUEST_ID not in request and REQUEST_ID_HEADER not in request.headers:
-        request[REQUEST_ID] = upstream_id
+    facts = request_facts(request)
+    if facts.request_id is None and REQUEST_ID_HEADER not in request.headers:
+        facts.request_id = upstream_id
     elif upstream_id != request_id(request):
-        request[UPSTREAM_REQUEST_ID] = upstream_id
+        facts.upstream_request_id = upstream_id

@@ -18,18 +18,16 @@ from proxy.errors import (
     UpstreamContractError,
 )
 from proxy.keys import (
-    CHANGES_APPLIED,
     EMULATORS,
     MIGRATION_CONTEXT,
     SETTINGS,
-    TRANSLATION_SECONDS,
     UPSTREAM,
-    UPSTREAM_SECONDS,
     WAIT_HUB,
 )
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
 from proxy.server.convert import client_response_headers, upstream_request_headers
 from proxy.server.credential import request_credential
+from proxy.server.facts import request_facts
 from proxy.server.prefer import shared_task, without_wait
 from proxy.server.request_ids import adopt_upstream_request_id, forward_request_id, request_id
 
@@ -133,15 +131,16 @@ async def translate(
             shared_task=shared_task(match, upstream_request),
         )
     answered = time.perf_counter()
-    request[UPSTREAM_SECONDS] = answered - sent
+    facts = request_facts(request)
+    facts.upstream_seconds = answered - sent
     adopt_upstream_request_id(request, response.headers.get(REQUEST_ID_HEADER))
     steps = plan.responses.get(match.route)
     if not steps or not response.is_success:
         return _client_response(request, response, plan.version, response.body, rewritten=False)
-    request[CHANGES_APPLIED] = tuple(step.change for step in steps)
+    facts.changes_applied = tuple(step.change for step in steps)
     context = app[MIGRATION_CONTEXT]
     if response.facts:
         context = dataclasses.replace(context, facts=response.facts)
     body = dump_json(migrate_response(steps, _upstream_document(response), context))
-    request[TRANSLATION_SECONDS] = (sent - started) + (time.perf_counter() - answered)
+    facts.translation_seconds = (sent - started) + (time.perf_counter() - answered)
     return _client_response(request, response, plan.version, body, rewritten=True)
