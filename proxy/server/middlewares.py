@@ -7,12 +7,15 @@ from typing import Any, Final
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from proxy.core.engine import migrate_response
 from proxy.core.envelope import error_body
 from proxy.core.targets import check_header_size, check_target
 from proxy.errors import ProxyError, TranslationError, UnsupportedVersion
 from proxy.keys import (
     BUNDLE,
+    ERROR_STEPS,
     FAILED_CHANGE,
+    MIGRATION_CONTEXT,
     SERVED_VERSION,
     SETTINGS,
     UNSUPPORTED_VERSION,
@@ -56,6 +59,9 @@ def error_response(
     body = error_body(
         type_=type_, code=code, message=message, request_id=identifier, details=details
     )
+    steps = request.get(ERROR_STEPS)
+    if steps is not None:  # the route's own error shape (the job routes' `detail`)
+        body = migrate_response(steps, body, request.app[MIGRATION_CONTEXT])
     served = version or _answer_version(request)
     return web.Response(
         status=status,
