@@ -2,6 +2,7 @@
 
 import pytest
 
+from proxy.core.derived import DerivedField
 from proxy.core.engine import migrate_request, migrate_response, plan_version
 from proxy.core.payload import JSONObject
 from proxy.core.routes import Route, render_path
@@ -91,3 +92,46 @@ def test_the_unversioned_api_cannot_reuse_a_dated_name() -> None:
 def test_a_change_that_only_renames_or_only_rewrites_errors_is_valid() -> None:
     VersionChange(name="toy.p", summary="P.", paths={ITEMS: THINGS})
     VersionChange(name="toy.e", summary="E.", errors={ITEM: _tag("e")})
+
+
+def test_a_change_cannot_derive_fields_on_a_route_it_does_not_rewrite() -> None:
+    with pytest.raises(VersionChangeError):
+        VersionChange(
+            name="toy.d",
+            summary="D.",
+            events={"e": _tag("e")},
+            derived={ITEM: (DerivedField("x", lambda body, context: True),)},
+        )
+
+
+def test_derived_names_are_listed_once_each_across_the_bundle() -> None:
+    fields = (DerivedField("x", lambda body, context: True),)
+    change = VersionChange(
+        name="toy.d",
+        summary="D.",
+        responses={ITEM: _tag("d"), THING: _tag("d")},
+        derived={ITEM: fields, THING: fields},
+    )
+    bundle = VersionBundle(upstream="2026-05-01", older=(Version("2026-04-12", change),))
+    assert bundle.derived_names == ("x",)
+    assert bundle.changelog()[0]["changes"][0]["derived"] == ["x"]
+
+
+def test_only_fields_whose_test_holds_are_noted_before_the_step_runs() -> None:
+    seen: list[JSONObject] = []
+
+    def saw(body: JSONObject, context: MigrationContext) -> bool:
+        seen.append(dict(body))
+        return body.get("raw") == 1
+
+    change = VersionChange(
+        name="toy.d",
+        summary="D.",
+        responses={ITEM: _tag("d")},
+        derived={ITEM: (DerivedField("yes", saw), DerivedField("no", lambda b, c: False))},
+    )
+    bundle = VersionBundle(upstream="2026-05-01", older=(Version("2026-04-12", change),))
+    names: list[str] = []
+    migrate_response(plan_version(bundle, "2026-04-12").responses[ITEM], {"raw": 1}, CONTEXT, names)
+    assert names == ["yes"]
+    assert seen == [{"raw": 1}]
