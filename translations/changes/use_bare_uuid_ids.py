@@ -2,7 +2,8 @@
 `conversation_id` in job objects are the UUIDs behind `task_…`, `cvs_…` and `conv_…` (the same
 ids, written the other way; `canvas_url` already held the bare UUID). A job id is accepted in
 either form in `GET /v1/jobs/{job_id}`, and the `canvas_id` filter of `GET /v1/jobs` takes a bare
-UUID. An id that holds no UUID is left as the upstream wrote it, so it can still be polled."""
+UUID, and the job in a callback's `data` has bare ids too. An id that holds no UUID is left as
+the upstream wrote it, so it can still be polled."""
 
 from typing import Any, Final
 
@@ -37,6 +38,11 @@ def jobs_with_bare_ids(page: JSONObject, context: MigrationContext) -> JSONObjec
     return page
 
 
+def event_with_bare_ids(event: JSONObject, context: MigrationContext) -> JSONObject:
+    event["data"] = job_with_bare_ids(object_or_empty(event["data"]), context)
+    return event
+
+
 def filter_by_prefixed_canvas(query: Query, context: MigrationContext) -> Query:
     return tuple(
         (key, prefixed_from_uuid("cvs", value))
@@ -51,4 +57,5 @@ CHANGE = VersionChange(
     summary=__doc__,
     responses={**dict.fromkeys(JOB_ROUTES, job_with_bare_ids), LIST_JOBS: jobs_with_bare_ids},
     queries={LIST_JOBS: filter_by_prefixed_canvas},
+    events=dict.fromkeys(("task.succeeded", "task.failed", "task.canceled"), event_with_bare_ids),
 )

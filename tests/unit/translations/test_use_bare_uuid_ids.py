@@ -6,6 +6,7 @@ from proxy.core.ids import encode_uuid
 from proxy.core.versioning import MigrationContext
 from translations.changes.use_bare_uuid_ids import (
     bare_uuid,
+    event_with_bare_ids,
     filter_by_prefixed_canvas,
     job_with_bare_ids,
     jobs_with_bare_ids,
@@ -44,6 +45,11 @@ def test_every_job_of_a_page_gets_bare_ids() -> None:
 def test_a_page_without_a_job_list_is_refused() -> None:
     with pytest.raises(TypeError):
         jobs_with_bare_ids({"jobs": None}, CONTEXT)
+
+
+def test_a_callback_job_gets_bare_ids() -> None:
+    event = {"type": "job.completed", "data": {"job_id": f"task_{encode_uuid(TASK_UUID)}"}}
+    assert event_with_bare_ids(event, CONTEXT)["data"] == {"job_id": str(TASK_UUID)}
 
 
 def test_a_bare_canvas_filter_is_sent_prefixed() -> None:
