@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry
 
 from proxy.clock import Clock, SystemClock
 from proxy.config import SANDBOX, ConfigError, Settings, parse_listen
-from proxy.core.engine import plan_version
+from proxy.core.engine import VersionPlan, plan_version
 from proxy.core.pagination import OffsetPagination
 from proxy.core.relay import CallbackRelay
 from proxy.core.teams import TeamIdLookup
@@ -19,6 +19,7 @@ from proxy.keys import (
     BUNDLE,
     CLIENT_NAMES,
     COMPONENT_STATS,
+    DERIVED_FIELDS,
     EMULATORS,
     MIGRATION_CONTEXT,
     PLANS,
@@ -28,6 +29,7 @@ from proxy.keys import (
     SETTINGS,
     STATE,
     SUNSET_HEADERS,
+    UNVERSIONED_PLAN,
     UPSTREAM,
     WAIT_HUB,
     WEBHOOK_RELAY,
@@ -36,6 +38,7 @@ from proxy.metrics import (
     ClientNames,
     ComponentCollector,
     ComponentStats,
+    DerivedFieldCounts,
     RequestMetrics,
 )
 from proxy.sandbox import create_sandbox_app
@@ -154,12 +157,22 @@ def _observability(app: web.Application, registry: CollectorRegistry) -> Compone
     registry.register(ComponentCollector(stats))
     app[REGISTRY] = registry
     app[REQUEST_INSTRUMENTS] = RequestInstruments(RequestMetrics.create(registry))
+    app[DERIVED_FIELDS] = DerivedFieldCounts(registry, app[BUNDLE].derived_names)
     app[COMPONENT_STATS] = stats
     app[CLIENT_NAMES] = ClientNames(settings.metrics.client_names, settings.metrics.max_clients)
     if settings.deprecation.enabled:
         app[SUNSET_HEADERS] = SunsetHeaders.from_settings(settings.deprecation)
     app.on_response_prepare.append(add_sunset_headers)
     return stats
+
+
+def _plans(bundle: VersionBundle) -> dict[str, VersionPlan]:
+    """One plan per version a client may be served, the unversioned one included: a callback
+    relayed for it is translated with its plan even after its routes are switched off."""
+    versions = [*bundle.supported]
+    if bundle.unversioned is not None:
+        versions.append(bundle.unversioned.value)
+    return {version: plan_version(bundle, version) for version in versions}
 
 
 async def _close_access_log(app: web.Application) -> None:
@@ -190,7 +203,9 @@ def create_app(
     )
     app[SETTINGS] = settings
     app[BUNDLE] = bundle
-    app[PLANS] = {version: plan_version(bundle, version) for version in bundle.supported}
+    app[PLANS] = _plans(bundle)
+    if bundle.unversioned is not None and settings.versions.serve_jobs_routes:
+        app[UNVERSIONED_PLAN] = app[PLANS][bundle.unversioned.value]
     status_words = {str(k): str(v) for k, v in settings.translation.status_words.items()}
     app[MIGRATION_CONTEXT] = MigrationContext(status_words=status_words)
     stats = _observability(app, registry or CollectorRegistry())

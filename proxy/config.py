@@ -199,6 +199,11 @@ class VersionSettings(_Section):
     default: VersionName = Field(
         "2026-04-12", description="Version served to clients that send no Moda-Version."
     )
+    serve_jobs_routes: bool = Field(
+        True,
+        description="Serve the pre-versioning `/v1/jobs` routes to clients that send no "
+        "Moda-Version, on the task routes; false passes them through.",
+    )
 
 
 class TranslationSettings(_Section):

@@ -9,7 +9,7 @@ from proxy.config import Settings
 from proxy.core.engine import VersionPlan
 from proxy.core.versioning import MigrationContext, VersionBundle
 from proxy.instruments import RequestInstruments
-from proxy.metrics import ClientNames, ComponentStats
+from proxy.metrics import ClientNames, ComponentStats, DerivedFieldCounts
 from proxy.server.access import AccessLog
 from proxy.server.emulators import Emulators
 from proxy.server.prefer import WaitHub
@@ -22,6 +22,9 @@ from proxy.state import SharedState
 SETTINGS: Final = web.AppKey("settings", Settings)
 BUNDLE: Final = web.AppKey("bundle", VersionBundle)
 PLANS: Final = web.AppKey("plans", dict[str, VersionPlan])
+# Set only while the pre-versioning routes are served.
+UNVERSIONED_PLAN: Final = web.AppKey("unversioned_plan", VersionPlan)
+DERIVED_FIELDS: Final = web.AppKey("derived_fields", DerivedFieldCounts)
 MIGRATION_CONTEXT: Final = web.AppKey("migration_context", MigrationContext)
 UPSTREAM: Final = web.AppKey("upstream", Upstream)
 EMULATORS: Final = web.AppKey("emulators", Emulators)

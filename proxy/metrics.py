@@ -8,7 +8,7 @@ paths, ids or credentials.
 """
 
 from collections import Counter as Tally
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Final, Generic, TypeVar
 
@@ -100,6 +100,26 @@ class RequestMetrics:
                 registry=registry,
             ),
         )
+
+
+class DerivedFieldCounts:
+    """Answers that carried each derived client field, by field name.
+
+    Children are bound once here, one per name the changes declare, so the label set is bounded by
+    the bundle and counting costs no `labels()` lookup per answer."""
+
+    def __init__(self, registry: CollectorRegistry, names: Iterable[str]) -> None:
+        counter = Counter(
+            "proxy_derived_fields",
+            "Translated answers in which the proxy derived a client field, by field name.",
+            ("field",),
+            registry=registry,
+        )
+        self._children = {name: counter.labels(name) for name in names}
+
+    def count(self, names: list[str]) -> None:
+        for name in names:
+            self._children[name].inc()
 
 
 class ClientNames:

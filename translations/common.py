@@ -19,6 +19,11 @@ LIST_BRAND_KITS: Final = Route("GET", "/v1/brand-kits")
 GET_BRAND_KIT: Final = Route("GET", "/v1/brand-kits/{id}")
 LIST_ORGANIZATIONS: Final = Route("GET", "/v1/organizations")
 LIST_EVENTS: Final = Route("GET", "/v1/events")
+# moda-api.md §0: the pre-versioning job routes (no cancel route is documented for them).
+START_JOB: Final = Route("POST", "/v1/jobs")
+GET_JOB: Final = Route("GET", "/v1/jobs/{id}")
+LIST_JOBS: Final = Route("GET", "/v1/jobs")
+JOB_ROUTES: Final = (START_JOB, GET_JOB)
 
 # moda-api.md §2.5: the published enum, plus the transient `canceling` of a 202 cancel answer.
 TASK_STATUSES: Final = TERMINAL_STATUSES | {"queued", "running", "canceling"}

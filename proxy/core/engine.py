@@ -3,12 +3,16 @@
 Responses and events walk away from the upstream: versions newest to oldest and, within a version,
 changes in listed order. Requests walk toward the upstream: the exact reverse. A migration receives
 a body it may mutate (every body here was parsed for this one request) and returns the result.
+
+A route a change serves under another path (`VersionChange.paths`) takes over every step the newer
+changes declared for the route it stands for, then adds its own.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from proxy.core.derived import DerivedField
 from proxy.core.messages import Query
 from proxy.core.payload import JSONObject
 from proxy.core.routes import Route, RouteTable
@@ -18,6 +22,7 @@ from proxy.core.versioning import (
     MigrationContext,
     QueryMigration,
     VersionBundle,
+    VersionChange,
 )
 from proxy.errors import ClientRequestError, TranslationError
 
@@ -30,6 +35,7 @@ _V = TypeVar("_V")
 class Step:
     change: str
     migrate: Migration
+    derived: tuple[DerivedField, ...] = ()
 
 
 Steps = tuple[Step, ...]
@@ -52,6 +58,8 @@ class VersionPlan:
     events: Mapping[str, Steps]
     emulations: Mapping[Route, tuple[Emulation, ...]]
     routes: RouteTable
+    errors: Mapping[Route, Steps]
+    upstream_routes: Mapping[Route, Route]
 
     @property
     def is_passthrough(self) -> bool:
@@ -62,16 +70,33 @@ def _frozen(table: dict[_K, list[_V]]) -> dict[_K, tuple[_V, ...]]:
     return {key: tuple(values) for key, values in table.items()}
 
 
+def _take_over(table: dict[Route, list[_V]], client: Route, upstream: Route) -> None:
+    if upstream in table:
+        table[client] = list(table[upstream])
+
+
 def plan_version(bundle: VersionBundle, version: str) -> VersionPlan:
     requests: dict[Route, list[Step]] = {}
     queries: dict[Route, list[QueryStep]] = {}
     responses: dict[Route, list[Step]] = {}
+    errors: dict[Route, list[Step]] = {}
     events: dict[str, list[Step]] = {}
     emulations: dict[Route, list[Emulation]] = {}
+    upstream_routes: dict[Route, Route] = {}
     for change in bundle.changes_for(version):
         name = change.short_name
+        for client, upstream in change.paths.items():
+            _take_over(requests, client, upstream)
+            _take_over(queries, client, upstream)
+            _take_over(responses, client, upstream)
+            _take_over(errors, client, upstream)
+            _take_over(emulations, client, upstream)
+            upstream_routes[client] = upstream_routes.get(upstream, upstream)
         for route, migrate in change.responses.items():
-            responses.setdefault(route, []).append(Step(name, migrate))
+            derived = change.derived.get(route, ())
+            responses.setdefault(route, []).append(Step(name, migrate, derived))
+        for route, migrate in change.errors.items():
+            errors.setdefault(route, []).append(Step(name, migrate))
         for route, migrate in change.requests.items():
             requests.setdefault(route, []).insert(0, Step(name, migrate))
         for route, migrate_query in change.queries.items():
@@ -80,6 +105,10 @@ def plan_version(bundle: VersionBundle, version: str) -> VersionPlan:
             events.setdefault(event_type, []).append(Step(name, migrate))
         for emulation in change.emulations:
             emulations.setdefault(emulation.route, []).append(emulation)
+    routes = [*requests, *queries, *responses, *errors, *emulations, *upstream_routes]
+    if bundle.unversioned is not None and version == bundle.unversioned.value:
+        # Clients reach the unversioned API only on the routes it adds, never on inherited ones.
+        routes = [route for change in bundle.unversioned.changes for route in _routes_of(change)]
     return VersionPlan(
         version=version,
         requests=_frozen(requests),
@@ -87,13 +116,27 @@ def plan_version(bundle: VersionBundle, version: str) -> VersionPlan:
         responses=_frozen(responses),
         events=_frozen(events),
         emulations=_frozen(emulations),
-        routes=RouteTable.of([*requests, *queries, *responses, *emulations]),
+        routes=RouteTable.of(routes),
+        errors=_frozen(errors),
+        upstream_routes=upstream_routes,
     )
 
 
-def migrate_response(steps: Steps, body: JSONObject, context: MigrationContext) -> JSONObject:
+def _routes_of(change: VersionChange) -> list[Route]:
+    return [*change.paths, *change.requests, *change.queries, *change.responses, *change.errors]
+
+
+def migrate_response(
+    steps: Steps,
+    body: JSONObject,
+    context: MigrationContext,
+    derived: list[str] | None = None,
+) -> JSONObject:
+    """Appends to `derived`, when given, the name of each client field a step derives."""
     for step in steps:
         try:
+            if derived is not None:
+                derived.extend(field.name for field in step.derived if field.when(body, context))
             body = step.migrate(body, context)
         except _MIGRATION_FAILURES as exc:
             raise TranslationError(step.change, exc) from exc

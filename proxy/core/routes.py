@@ -79,3 +79,10 @@ def _bind(template: tuple[_Segment, ...], segments: list[str]) -> dict[str, str]
         else:
             params[name] = actual
     return params
+
+
+def render_path(route: Route, params: Mapping[str, str]) -> str:
+    """`route`'s template with its placeholders filled from `params` (raw, as matched)."""
+    return "/" + "/".join(
+        params[segment[1:-1]] if _is_placeholder(segment) else segment for segment in route.segments
+    )

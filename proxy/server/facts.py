@@ -9,12 +9,15 @@ from typing import Final
 
 from aiohttp import web
 
+from proxy.core.engine import Step
+
 
 class RequestFacts:
     __slots__ = (
         "changes_applied",
         "credential",
         "credential_known",
+        "error_steps",
         "failed_change",
         "request_id",
         "route_label",
@@ -35,6 +38,8 @@ class RequestFacts:
         self.translation_seconds: float | None = None
         self.changes_applied: tuple[str, ...] = ()
         self.failed_change: str | None = None
+        # A route's own error shape (the pre-versioning job routes add `detail`).
+        self.error_steps: tuple[Step, ...] = ()
         self.unsupported_version = False
         # The credential's fingerprint, hashed on first need (see proxy.server.credential).
         self.credential: str | None = None

@@ -2,8 +2,16 @@
 
 from aiohttp import web
 
+from proxy.core.engine import VersionPlan
+from proxy.core.routes import RouteMatch
 from proxy.core.versioning import negotiate_version
-from proxy.keys import BUNDLE, PLANS, SETTINGS, WEBHOOK_RELAY
+from proxy.keys import (
+    BUNDLE,
+    PLANS,
+    SETTINGS,
+    UNVERSIONED_PLAN,
+    WEBHOOK_RELAY,
+)
 from proxy.server.convert import MODA_VERSION
 from proxy.server.facts import request_facts
 from proxy.server.passthrough import pass_through
@@ -12,8 +20,30 @@ from proxy.server.route_labels import route_label
 from proxy.server.translate import translate
 
 
+def _unversioned(request: web.Request, raw_path: str) -> tuple[VersionPlan, RouteMatch] | None:
+    """A client that names no version, on a route only the pre-versioning API had."""
+    plan = request.app.get(UNVERSIONED_PLAN)
+    if plan is None or MODA_VERSION in request.headers:
+        return None
+    match = plan.routes.match(request.method, raw_path)
+    return None if match is None else (plan, match)
+
+
+async def _serve_unversioned(
+    request: web.Request, plan: VersionPlan, match: RouteMatch
+) -> web.StreamResponse:
+    facts = request_facts(request)
+    facts.served_version = plan.version
+    facts.route_label = str(match.route)
+    facts.error_steps = plan.errors.get(match.route, ())
+    return await translate(request, plan, match)
+
+
 async def proxy_request(request: web.Request) -> web.StreamResponse:
     raw_path = request.rel_url.raw_path
+    unversioned = _unversioned(request, raw_path)
+    if unversioned is not None:
+        return await _serve_unversioned(request, *unversioned)
     version = negotiate_version(
         request.headers.get(MODA_VERSION),
         request.app[SETTINGS].versions.default,

@@ -7,11 +7,13 @@ from typing import Any, Final
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from proxy.core.engine import migrate_response
 from proxy.core.envelope import error_body
 from proxy.core.targets import check_header_size, check_target
 from proxy.errors import ProxyError, TranslationError, UnsupportedVersion
 from proxy.keys import (
     BUNDLE,
+    MIGRATION_CONTEXT,
     SETTINGS,
 )
 from proxy.server.convert import MODA_VERSION
@@ -54,6 +56,9 @@ def error_response(
     body = error_body(
         type_=type_, code=code, message=message, request_id=identifier, details=details
     )
+    steps = request_facts(request).error_steps
+    if steps:  # the route's own error shape (the job routes' `detail`)
+        body = migrate_response(steps, body, request.app[MIGRATION_CONTEXT])
     served = version or _answer_version(request)
     return web.Response(
         status=status,

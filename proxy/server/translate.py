@@ -3,14 +3,14 @@
 import asyncio
 import dataclasses
 import time
-from typing import Any
+from typing import Any, Final
 
 import orjson
 from aiohttp import hdrs, web
 
 from proxy.core.engine import VersionPlan, migrate_query, migrate_request, migrate_response
 from proxy.core.messages import ApiRequest, ApiResponse, Query
-from proxy.core.routes import RouteMatch
+from proxy.core.routes import RouteMatch, render_path
 from proxy.errors import (
     ClientRequestError,
     ClientTooSlow,
@@ -18,6 +18,7 @@ from proxy.errors import (
     UpstreamContractError,
 )
 from proxy.keys import (
+    DERIVED_FIELDS,
     EMULATORS,
     MIGRATION_CONTEXT,
     SETTINGS,
@@ -30,6 +31,8 @@ from proxy.server.credential import request_credential
 from proxy.server.facts import request_facts
 from proxy.server.prefer import shared_task, without_wait
 from proxy.server.request_ids import adopt_upstream_request_id, forward_request_id, request_id
+
+DERIVED_HEADER: Final = "Moda-Compat-Derived"
 
 
 def dump_json(document: Any) -> bytes:
@@ -98,17 +101,43 @@ async def _upstream_request(
     # Translated bodies are read whole and parsed: ask for them uncompressed.
     headers[hdrs.ACCEPT_ENCODING] = "identity"
     forward_request_id(request, headers)
+    upstream_route = plan.upstream_routes.get(match.route)
+    path = url.raw_path if upstream_route is None else render_path(upstream_route, match.params)
     return ApiRequest(
-        request.method, url.raw_path, query, headers, body, credential=request_credential(request)
+        request.method, path, query, headers, body, credential=request_credential(request)
     )
 
 
 def _client_response(
-    request: web.Request, response: ApiResponse, version: str, body: bytes, *, rewritten: bool
+    request: web.Request,
+    response: ApiResponse,
+    version: str,
+    body: bytes,
+    *,
+    rewritten: bool,
+    derived: list[str] | None = None,
 ) -> web.Response:
     headers = client_response_headers(response.headers, version, body_rewritten=rewritten)
     headers[REQUEST_ID_HEADER] = request_id(request)
+    if derived:
+        headers[DERIVED_HEADER] = ", ".join(derived)
+        request.app[DERIVED_FIELDS].count(derived)
     return web.Response(status=response.status, body=body, headers=headers)
+
+
+def _error_response(request: web.Request, response: ApiResponse, version: str) -> web.Response:
+    """An error body in Moda's envelope, rewritten only where a change asks for it."""
+    steps = request_facts(request).error_steps
+    if not steps:
+        return _client_response(request, response, version, response.body, rewritten=False)
+    try:
+        document = orjson.loads(response.body)
+    except orjson.JSONDecodeError:
+        document = None
+    if not isinstance(document, dict):
+        return _client_response(request, response, version, response.body, rewritten=False)
+    body = dump_json(migrate_response(steps, document, request.app[MIGRATION_CONTEXT]))
+    return _client_response(request, response, version, body, rewritten=True)
 
 
 async def translate(
@@ -134,13 +163,16 @@ async def translate(
     facts = request_facts(request)
     facts.upstream_seconds = answered - sent
     adopt_upstream_request_id(request, response.headers.get(REQUEST_ID_HEADER))
+    if not response.is_success:
+        return _error_response(request, response, plan.version)
     steps = plan.responses.get(match.route)
-    if not steps or not response.is_success:
+    if not steps:
         return _client_response(request, response, plan.version, response.body, rewritten=False)
     facts.changes_applied = tuple(step.change for step in steps)
     context = app[MIGRATION_CONTEXT]
     if response.facts:
         context = dataclasses.replace(context, facts=response.facts)
-    body = dump_json(migrate_response(steps, _upstream_document(response), context))
+    derived: list[str] = []
+    body = dump_json(migrate_response(steps, _upstream_document(response), context, derived))
     facts.translation_seconds = (sent - started) + (time.perf_counter() - answered)
-    return _client_response(request, response, plan.version, body, rewritten=True)
+    return _client_response(request, response, plan.version, body, rewritten=True, derived=derived)

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -118,6 +119,18 @@ async def test_a_finished_task_reaches_the_legacy_receiver_as_job_completed(chai
     assert event["id"].startswith("evt_")
     JobResponse.model_validate(event["data"])
     assert (event["data"]["job_id"], event["data"]["status"]) == (job["job_id"], "completed")
+
+
+async def test_a_pre_versioning_job_reaches_its_receiver_with_bare_ids(chain: Chain) -> None:
+    body = {"prompt": "An ad", "callback_url": chain.receiver.url}
+    headers = {"Authorization": LEGACY["Authorization"]}
+    async with chain.session.post(f"{chain.proxy_url}/v1/jobs", json=body, headers=headers) as sent:
+        assert sent.status == 202, await sent.text()
+        job = await sent.json()
+    [event] = await chain.events(1)
+    assert (event["type"], event["api_version"]) == ("job.completed", "pre-versioning")
+    assert (event["data"]["job_id"], event["data"]["status"]) == (job["job_id"], "completed")
+    uuid.UUID(event["data"]["canvas_id"])
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,15 @@
 """Tasks are returned as the flat job object (`job_id`, `canvas_id`, `task`, `progress_percent`,
 `is_terminal`, `can_export`, `retry_after_seconds`, …) instead of the Task envelope. `canvas_id`
 names the canvas a design task works on from the start; a remix's new canvas appears once it has
-succeeded. `retry_after_seconds` is rounded up and is null once the job is terminal."""
+succeeded. `retry_after_seconds` is rounded up and is null once the job is terminal.
+
+Derived (named in `Moda-Compat-Derived` when it happens): `message` when the task reports no
+progress message of its own, `retry_after_seconds` when it is rounded up from milliseconds or
+stands in for a missing value, `error` when a failed or expired task gave no reason."""
 
 from typing import Final
 
+from proxy.core.derived import DerivedField, in_each_item
 from proxy.core.payload import JSONObject, each_item, object_or_empty
 from proxy.core.prefer import TERMINAL_STATUSES
 from proxy.core.versioning import MigrationContext, VersionChange
@@ -95,8 +100,34 @@ def task_to_job(task: JSONObject, context: MigrationContext) -> JSONObject:
     return job
 
 
+def message_is_made_up(task: JSONObject, context: MigrationContext) -> bool:
+    progress = task.get("progress")
+    return not (isinstance(progress, dict) and isinstance(progress.get("message"), str))
+
+
+def retry_is_rounded(task: JSONObject, context: MigrationContext) -> bool:
+    if task.get("status") in TERMINAL_STATUSES:
+        return False
+    milliseconds = task.get("retry_after_ms")
+    return not isinstance(milliseconds, int) or milliseconds < 1000 or milliseconds % 1000 != 0
+
+
+def error_is_made_up(task: JSONObject, context: MigrationContext) -> bool:
+    error = task.get("error")
+    return task.get("status") in {"failed", "expired"} and not (
+        isinstance(error, dict) and error.get("message")
+    )
+
+
+_DERIVED: Final = (
+    DerivedField("message", message_is_made_up),
+    DerivedField("retry_after_seconds", retry_is_rounded),
+    DerivedField("error", error_is_made_up),
+)
+
 CHANGE = VersionChange(
     name=__name__,
     summary=__doc__,
     responses={**dict.fromkeys(TASK_ROUTES, task_to_job), LIST_TASKS: each_item(task_to_job)},
+    derived={**dict.fromkeys(TASK_ROUTES, _DERIVED), LIST_TASKS: in_each_item(_DERIVED)},
 )

@@ -1,10 +1,14 @@
 """Job statuses use the original words: `completed` instead of `succeeded` and `cancelled`
 (two Ls) instead of `canceled`, in answers and in the `status` filter of `GET /v1/tasks`. A task
 that expired in the queue is reported as `failed` with an explanatory `error`, and a cancellation
-still in progress as `running`."""
+still in progress as `running`.
+
+Derived: `status` when it stands for `expired` or `canceling` (words the job object never had),
+or when the operator replaced the word for the task's status."""
 
 from typing import Final
 
+from proxy.core.derived import DerivedField, in_each_item
 from proxy.core.messages import Query
 from proxy.core.payload import JSONObject, each_item
 from proxy.core.versioning import MigrationContext, VersionChange
@@ -12,6 +16,8 @@ from translations.common import DEFAULT_STATUS_WORDS, LIST_TASKS, TASK_ROUTES, c
 
 # A filter names one word; `failed` cannot also select `expired` tasks (the upstream takes one).
 _FILTER_WORDS: Final = {"completed": "succeeded", "cancelled": "canceled"}
+# moda-api.md §2.5: the statuses the documents give no legacy word for.
+_UNDOCUMENTED: Final = frozenset({"expired", "canceling"})
 
 
 def status_word(status: str, context: MigrationContext) -> str:
@@ -29,9 +35,17 @@ def filter_by_upstream_status(query: Query, context: MigrationContext) -> Query:
     )
 
 
+def status_changes_meaning(job: JSONObject, context: MigrationContext) -> bool:
+    status = job.get("status")
+    return status in _UNDOCUMENTED or status in context.status_words
+
+
+_DERIVED: Final = (DerivedField("status", status_changes_meaning),)
+
 CHANGE = VersionChange(
     name=__name__,
     summary=__doc__,
+    derived={**dict.fromkeys(TASK_ROUTES, _DERIVED), LIST_TASKS: in_each_item(_DERIVED)},
     responses={
         **dict.fromkeys(TASK_ROUTES, rename_job_status),
         LIST_TASKS: each_item(rename_job_status),

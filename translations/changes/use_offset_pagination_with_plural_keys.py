@@ -5,11 +5,14 @@ exactly when items exist past the page. The `X-Total-Exact` header says whether 
 counted to the end of the list.
 
 Moda pages most lists by cursor, but canvas search by `offset`/`limit` (`upstream_paging` below
-says which): those pages are read at the client's own offset instead of walked."""
+says which): those pages are read at the client's own offset instead of walked.
+
+Derived: `total` when it is a lower bound (the end of the list was not reached)."""
 
 from collections.abc import Callable
 from typing import Final
 
+from proxy.core.derived import DerivedField
 from proxy.core.pagination import OffsetPagination, PageFacts
 from proxy.core.payload import JSONObject
 from proxy.core.versioning import MigrationContext, VersionChange
@@ -49,9 +52,17 @@ def offset_page(items_key: str) -> Callable[[JSONObject, MigrationContext], JSON
     return to_offset_page
 
 
+def total_is_a_lower_bound(page: JSONObject, context: MigrationContext) -> bool:
+    facts: PageFacts = context.facts["page"]
+    return not facts.total_is_exact
+
+
+_DERIVED: Final = (DerivedField("total", total_is_a_lower_bound),)
+
 CHANGE = VersionChange(
     name=__name__,
     summary=__doc__,
     responses={listing.route: offset_page(listing.items_key) for listing in LISTS},
+    derived=dict.fromkeys((listing.route for listing in LISTS), _DERIVED),
     emulations=LISTS,
 )

@@ -84,6 +84,6 @@ def test_changelog_lists_each_change_by_module_name_and_one_line_summary() -> No
     assert bundle.changelog() == [
         {
             "version": "2026-04-12",
-            "changes": [{"name": "rename_x", "summary": "X is renamed."}],
+            "changes": [{"name": "rename_x", "summary": "X is renamed.", "derived": []}],
         }
     ]

@@ -10,7 +10,8 @@ from translations import BUNDLE
 from translations.common import TASK_ROUTES
 
 CHANGE_MODULES = sorted(info.name for info in pkgutil.iter_modules(translations.changes.__path__))
-REGISTERED = [change for version in BUNDLE.older for change in version.changes]
+UNVERSIONED = BUNDLE.unversioned.changes if BUNDLE.unversioned else ()
+REGISTERED = [change for version in BUNDLE.older for change in version.changes] + [*UNVERSIONED]
 
 
 def test_every_change_module_is_registered_exactly_once() -> None:

@@ -1,8 +1,14 @@
+from typing import Any
+
 import pytest
 
+from proxy.core.engine import migrate_response, plan_version
+from proxy.core.pagination import PageFacts
 from proxy.core.versioning import MigrationContext
 from tests.factories import make_task
+from translations import BUNDLE
 from translations.changes.flatten_task_envelope_into_job import task_to_job
+from translations.common import GET_TASK, LIST_TASKS
 
 CONTEXT = MigrationContext()
 RESULT = {
@@ -120,3 +126,42 @@ def test_an_unknown_status_is_refused_rather_than_guessed(status: object) -> Non
 def test_a_non_numeric_retry_after_is_refused() -> None:
     with pytest.raises(TypeError):
         task_to_job(make_task(status="running", retry_after_ms="soon"), CONTEXT)
+
+
+def _derived(task: dict[str, Any]) -> list[str]:
+    names: list[str] = []
+    migrate_response(plan_version(BUNDLE, "2026-04-12").responses[GET_TASK], task, CONTEXT, names)
+    return names
+
+
+@pytest.mark.parametrize(
+    ("task", "derived"),
+    [
+        (make_task(), ["message"]),
+        (make_task(retry_after_ms=2500), ["message", "retry_after_seconds"]),
+        (make_task(retry_after_ms=400), ["message", "retry_after_seconds"]),
+        (make_task(retry_after_ms=None), ["message", "retry_after_seconds"]),
+        (
+            make_task(status="running", progress={"percent": 5, "step": "s", "message": "Busy"}),
+            [],
+        ),
+        (make_task(status="succeeded", retry_after_ms=None), ["message"]),
+        (make_task(status="failed", retry_after_ms=None), ["message", "error"]),
+        (
+            make_task(status="failed", retry_after_ms=None, error={"message": "No credits"}),
+            ["message"],
+        ),
+    ],
+)
+def test_the_fields_made_up_for_a_task_are_named(task: dict[str, Any], derived: list[str]) -> None:
+    assert _derived(task) == derived
+
+
+def test_a_list_names_a_field_derived_for_any_of_its_jobs() -> None:
+    steps = plan_version(BUNDLE, "2026-04-12").responses[LIST_TASKS]
+    running = make_task(status="running", progress={"message": "Busy"})
+    names: list[str] = []
+    page = {"data": [running, make_task(retry_after_ms=1200)], "next_cursor": None}
+    facts = {"page": PageFacts(0, 20, 2, True, False)}
+    migrate_response(steps, page, MigrationContext(facts=facts), names)
+    assert names == ["message", "retry_after_seconds"]

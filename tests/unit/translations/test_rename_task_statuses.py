@@ -1,7 +1,11 @@
 import pytest
 
 from proxy.core.versioning import MigrationContext
-from translations.changes.rename_task_statuses import filter_by_upstream_status, rename_job_status
+from translations.changes.rename_task_statuses import (
+    filter_by_upstream_status,
+    rename_job_status,
+    status_changes_meaning,
+)
 from translations.common import CLIENT_STATUS_WORDS
 
 
@@ -41,3 +45,20 @@ def test_the_status_filter_is_sent_upstream_in_upstream_words() -> None:
         ("status", "canceled"),
         ("x", "completed"),
     )
+
+
+@pytest.mark.parametrize(
+    ("status", "overrides", "derived"),
+    [
+        ("expired", {}, True),
+        ("canceling", {}, True),
+        ("succeeded", {}, False),
+        ("canceled", {}, False),
+        ("failed", {"failed": "cancelled"}, True),
+    ],
+)
+def test_status_is_derived_when_its_word_changes_meaning(
+    status: str, overrides: dict[str, str], derived: bool
+) -> None:
+    context = MigrationContext(status_words=overrides)
+    assert status_changes_meaning({"status": status}, context) is derived

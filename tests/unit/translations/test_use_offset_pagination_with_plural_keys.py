@@ -2,7 +2,11 @@ import pytest
 
 from proxy.core.pagination import PageFacts
 from proxy.core.versioning import MigrationContext
-from translations.changes.use_offset_pagination_with_plural_keys import LISTS, offset_page
+from translations.changes.use_offset_pagination_with_plural_keys import (
+    LISTS,
+    offset_page,
+    total_is_a_lower_bound,
+)
 
 
 def _context(facts: PageFacts) -> MigrationContext:
@@ -38,3 +42,9 @@ def test_a_page_whose_data_is_not_a_list_is_refused() -> None:
     facts = PageFacts(0, 20, 0, True, False)
     with pytest.raises(TypeError):
         offset_page("events")({"data": {"id": 1}}, _context(facts))
+
+
+@pytest.mark.parametrize(("exact", "derived"), [(True, False), (False, True)])
+def test_total_is_derived_exactly_when_it_is_a_lower_bound(exact: bool, derived: bool) -> None:
+    context = _context(PageFacts(0, 20, 21, exact, True))
+    assert total_is_a_lower_bound({"data": []}, context) is derived
