@@ -39,7 +39,6 @@ from proxy.metrics import (
     ComponentCollector,
     ComponentStats,
     DerivedFieldCounts,
-    RequestMetrics,
 )
 from proxy.sandbox import create_sandbox_app
 from proxy.secrets import WebhookSecrets, load_webhook_secrets
@@ -156,7 +155,7 @@ def _observability(app: web.Application, registry: CollectorRegistry) -> Compone
     stats = ComponentStats()
     registry.register(ComponentCollector(stats))
     app[REGISTRY] = registry
-    app[REQUEST_INSTRUMENTS] = RequestInstruments(RequestMetrics.create(registry))
+    app[REQUEST_INSTRUMENTS] = RequestInstruments(registry)
     app[DERIVED_FIELDS] = DerivedFieldCounts(registry, app[BUNDLE].derived_names)
     app[COMPONENT_STATS] = stats
     app[CLIENT_NAMES] = ClientNames(settings.metrics.client_names, settings.metrics.max_clients)

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from typing import Final, Generic, TypeVar
 
 from cachetools import TTLCache
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 UNMATCHED: Final = "unmatched"
 OTHER_CLIENTS: Final = "other"
 ANONYMOUS: Final = "anonymous"
-_LATENCY_BUCKETS: Final = (
+LATENCY_BUCKETS: Final = (
     0.001,
     0.0025,
     0.005,
@@ -30,76 +30,63 @@ _LATENCY_BUCKETS: Final = (
     0.1,
     0.25,
     0.5,
-    1,
+    1.0,
     2.5,
-    5,
-    10,
-    30,
+    5.0,
+    10.0,
+    30.0,
 )
-_FAST_BUCKETS: Final = (0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05)
+TRANSLATION_BUCKETS: Final = (0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05)
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 
 
 @dataclass(frozen=True)
-class RequestMetrics:
-    requests: Counter
-    request_seconds: Histogram
-    upstream_seconds: Histogram
-    translation_seconds: Histogram
-    translation_failures: Counter
-    unsupported_versions: Counter
-    legacy_requests: Counter
+class SeriesSpec:
+    """A per-request metric: what proxy.instruments exports for it."""
 
-    @classmethod
-    def create(cls, registry: CollectorRegistry) -> "RequestMetrics":
-        route = ("version", "route")
-        return cls(
-            requests=Counter(
-                "proxy_requests",
-                "Requests answered, by served version, route template and status class.",
-                ("version", "route", "status_class"),
-                registry=registry,
-            ),
-            request_seconds=Histogram(
-                "proxy_request_duration_seconds",
-                "Whole request time.",
-                route,
-                registry=registry,
-                buckets=_LATENCY_BUCKETS,
-            ),
-            upstream_seconds=Histogram(
-                "proxy_upstream_request_duration_seconds",
-                "Time spent waiting for the upstream within one request.",
-                ("route",),
-                registry=registry,
-                buckets=_LATENCY_BUCKETS,
-            ),
-            translation_seconds=Histogram(
-                "proxy_translation_duration_seconds",
-                "Time spent translating one request and its answer.",
-                route,
-                registry=registry,
-                buckets=_FAST_BUCKETS,
-            ),
-            translation_failures=Counter(
-                "proxy_translation_failures",
-                "Upstream answers a change could not translate.",
-                ("change",),
-                registry=registry,
-            ),
-            unsupported_versions=Counter(
-                "proxy_unsupported_version_rejections",
-                "Requests naming a Moda-Version the proxy does not serve.",
-                registry=registry,
-            ),
-            legacy_requests=Counter(
-                "proxy_legacy_requests",
-                "Requests served an older version than the upstream's, by client.",
-                ("client",),
-                registry=registry,
-            ),
-        )
+    name: str
+    help: str
+    labels: tuple[str, ...] = ()
+    buckets: tuple[float, ...] = ()
+
+
+_ROUTE: Final = ("version", "route")
+# In the order they are exported.
+REQUEST_SERIES: Final = (
+    SeriesSpec(
+        "proxy_requests",
+        "Requests answered, by served version, route template and status class.",
+        ("version", "route", "status_class"),
+    ),
+    SeriesSpec("proxy_request_duration_seconds", "Whole request time.", _ROUTE, LATENCY_BUCKETS),
+    SeriesSpec(
+        "proxy_upstream_request_duration_seconds",
+        "Time spent waiting for the upstream within one request.",
+        ("route",),
+        LATENCY_BUCKETS,
+    ),
+    SeriesSpec(
+        "proxy_translation_duration_seconds",
+        "Time spent translating one request and its answer.",
+        _ROUTE,
+        TRANSLATION_BUCKETS,
+    ),
+    SeriesSpec(
+        "proxy_translation_failures",
+        "Upstream answers a change could not translate.",
+        ("change",),
+    ),
+    SeriesSpec(
+        "proxy_unsupported_version_rejections",
+        "Requests naming a Moda-Version the proxy does not serve.",
+    ),
+    SeriesSpec(
+        "proxy_legacy_requests",
+        "Requests served an older version than the upstream's, by client.",
+        ("client",),
+    ),
+)
 
 
 class DerivedFieldCounts:
