@@ -4,7 +4,9 @@ Lines skip the logging module on purpose: building a LogRecord, formatting and q
 more per request than the translation itself (bench/throughput.py). They skip a writer thread too:
 handing each line to one cost a GIL hand-off per request. Instead a line is encoded when its
 request ends and kept in memory; the first line after a flush schedules the next flush for the
-following loop iteration, which writes every line kept since with one write.
+following loop iteration, which writes every line kept since with one write. Lines kept between
+two flushes finished in the same loop iteration and share its timestamp, read once (`ts`, to the
+millisecond, in UTC).
 
 Nothing kept is lost on shutdown: `close()`, run when the app is cleaned up after SIGTERM or
 SIGINT, writes what is left, and an exit hook does the same should the process exit without
@@ -51,12 +53,20 @@ class AccessLog:
         to standard error."""
         self._sink = sink or _write_to_stderr
         self._pending: list[bytes] = []
+        self._batch_stamp = ""
         self._flush_scheduled = False
         if sink is None:
             atexit.register(self.flush)
 
     def write(self, line: dict[str, Any]) -> None:
-        stamped: dict[str, Any] = {"ts": _timestamp(), "level": "info", "logger": "proxy.access"}
+        if not self._pending:
+            # Lines finished in one loop iteration share its moment: one clock read a batch.
+            self._batch_stamp = _timestamp()
+        stamped: dict[str, Any] = {
+            "ts": self._batch_stamp,
+            "level": "info",
+            "logger": "proxy.access",
+        }
         if PROCESS_FIELDS:
             stamped.update(PROCESS_FIELDS)
         stamped.update(line)
