@@ -33,7 +33,8 @@ from proxy.app import create_app
 from proxy.clock import SystemClock
 from proxy.config import settings_from
 from proxy.core.pagination import Checkpoints, ListState
-from proxy.sandbox import SANDBOX_STATE, SandboxSettings, create_sandbox_app
+from proxy.sandbox.app import SANDBOX_STATE, create_sandbox_app
+from proxy.sandbox.settings import SandboxSettings
 from proxy.secrets import WebhookSecrets
 
 LIST_PATH = "/v1/canvases"

@@ -37,7 +37,8 @@ from proxy.config import settings_from
 from proxy.core.credentials import credential_fingerprint
 from proxy.core.relay import RelayTarget, seal
 from proxy.core.signing import sign
-from proxy.sandbox import SANDBOX_STATE, SandboxSettings, create_sandbox_app
+from proxy.sandbox.app import SANDBOX_STATE, create_sandbox_app
+from proxy.sandbox.settings import SandboxSettings
 from proxy.secrets import WebhookSecrets
 
 TOKEN = "moda_live_bench_shared"

@@ -41,7 +41,8 @@ from bench.loopback import free_port, serve
 from bench.redis_server import running_redis
 from proxy.clock import SystemClock
 from proxy.core.signing import verify
-from proxy.sandbox import SandboxSettings, create_sandbox_app
+from proxy.sandbox.app import create_sandbox_app
+from proxy.sandbox.settings import SandboxSettings
 
 SECRET = "whsec_soak"
 TERMINAL_EVENTS = {"job.completed", "job.failed", "job.dead_letter", "job.cancelled"}

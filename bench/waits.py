@@ -26,7 +26,8 @@ from bench.loopback import serve
 from proxy.app import create_app
 from proxy.clock import SystemClock
 from proxy.config import settings_from
-from proxy.sandbox import SandboxSettings, create_sandbox_app
+from proxy.sandbox.app import create_sandbox_app
+from proxy.sandbox.settings import SandboxSettings
 
 TOKEN = "moda_live_bench_waits"
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "Moda-Version": "2026-04-12"}

@@ -20,7 +20,6 @@ from proxy.clock import SystemClock
 from proxy.config import ConfigError, Settings, load_settings, parse_listen
 from proxy.keys import READINESS
 from proxy.logs import configure_logging, tag_log_lines
-from proxy.sandbox import create_sandbox_app
 from proxy.server.listener import start_listener
 from proxy.workers import (
     WORKER_ENV,
@@ -130,6 +129,8 @@ async def _serve(settings: Settings, app: web.Application) -> None:
 
 
 async def _serve_sandbox(settings: Settings, listen: str) -> None:
+    from proxy.sandbox.app import create_sandbox_app  # only the sandbox command needs it
+
     app = create_sandbox_app(settings.sandbox, SystemClock())
     try:
         sandbox = await start_listener(app, settings.server, listen=listen)

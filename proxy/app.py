@@ -40,7 +40,6 @@ from proxy.metrics import (
     ComponentStats,
     DerivedFieldCounts,
 )
-from proxy.sandbox import create_sandbox_app
 from proxy.secrets import WebhookSecrets, load_webhook_secrets
 from proxy.server.access import AccessLog
 from proxy.server.callbacks import RELAY_PATH, CallbackRelayer
@@ -84,6 +83,9 @@ def _check_versions(settings: Settings, bundle: VersionBundle) -> None:
 
 async def start_embedded_sandbox(settings: Settings, clock: Clock) -> tuple[web.AppRunner, str]:
     """The sandbox Moda API on a loopback port of the kernel's choosing: its runner and URL."""
+    # Imported here: a proxy in front of the real Moda never loads the sandbox (some 8 MB).
+    from proxy.sandbox.app import create_sandbox_app
+
     runner = web.AppRunner(create_sandbox_app(settings.sandbox, clock), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

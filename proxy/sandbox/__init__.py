@@ -1,6 +1,5 @@
-"""An in-memory Moda REST API (2026-05-01): the proxy's embedded default upstream."""
+"""An in-memory Moda REST API (2026-05-01): the proxy's embedded default upstream.
 
-from proxy.sandbox.app import SANDBOX_STATE, SANDBOX_WEBHOOKS, create_sandbox_app
-from proxy.sandbox.settings import SandboxSettings
-
-__all__ = ["SANDBOX_STATE", "SANDBOX_WEBHOOKS", "SandboxSettings", "create_sandbox_app"]
+Imported only where it is used (`proxy.sandbox.app`): a proxy in front of the real Moda never
+pays for it.
+"""

@@ -6,14 +6,17 @@ refused, and two replicas never deliver one event at the same time. Each process
 own record, which answers alone while Redis is away.
 """
 
+from __future__ import annotations
+
 import secrets
 from enum import Enum
-from typing import Final, Protocol
-
-from redis.commands.core import AsyncScript
+from typing import TYPE_CHECKING, Final, Protocol
 
 from proxy.metrics import InstrumentedCache
 from proxy.state.link import RedisLink, StateUnavailable
+
+if TYPE_CHECKING:
+    from redis.commands.core import AsyncScript
 
 _STORE: Final = "webhook_deliveries"
 _DELIVERED: Final = b"delivered"

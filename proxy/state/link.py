@@ -6,23 +6,24 @@ that no request tries Redis again, so an outage costs one timeout, not one per r
 then fall back to the process's own memory: answers stay correct, only the upstream cost rises.
 """
 
+from __future__ import annotations
+
 import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Final, TypeVar
-
-from redis.asyncio import Redis
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
-from redis.retry import Retry
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from proxy.config import StateSettings
 from proxy.metrics import ComponentStats
 
+# redis is imported when the `redis` backend is chosen, not before: with `memory` its client
+# would only cost every process some 7 MB.
+if TYPE_CHECKING:
+    from redis.asyncio import Redis as RedisClient
+
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
-RedisClient = Redis
 # Deletes a key only while it still holds this process's token: a claim or lease that lapsed and
 # was taken by another replica is left alone.
 _DELETE_IF_HELD: Final = """
@@ -37,6 +38,10 @@ class StateUnavailable(Exception):
 
 def connect(settings: StateSettings) -> RedisClient:
     """A client that never retries on its own: the fallback is the retry."""
+    from redis.asyncio import Redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
     return Redis.from_url(
         settings.redis_url,
         socket_timeout=settings.timeout_seconds,
@@ -55,6 +60,9 @@ class RedisLink:
         self._retry_at = 0.0
         self.last_error: str | None = None
         self._delete_if_held = client.register_script(_DELETE_IF_HELD)
+        from redis.exceptions import RedisError
+
+        self._failures: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
         stats.state_backend = "redis"
 
     @property
@@ -72,7 +80,7 @@ class RedisLink:
         try:
             async with asyncio.timeout(self._timeout):
                 result = await commands(self.client)
-        except (RedisError, OSError, TimeoutError) as exc:
+        except self._failures as exc:
             self._went_down(store, exc)
             raise StateUnavailable(self.last_error) from exc
         if not self.available:

@@ -7,16 +7,20 @@ another worker or replica still costs one upstream request. A page reads only th
 can use (the nearest at or before its offset, and the farthest) and writes back what it learned.
 """
 
+from __future__ import annotations
+
 import hashlib
 import json
-from typing import Any, Final, Protocol
-
-from redis.asyncio.client import Pipeline
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from proxy.config import PaginationSettings
 from proxy.core.pagination import Checkpoints, ListState, PageWalk
 from proxy.metrics import CacheStats, InstrumentedCache
-from proxy.state.link import RedisClient, RedisLink, StateUnavailable
+from proxy.state.link import RedisLink, StateUnavailable
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis as RedisClient
+    from redis.asyncio.client import Pipeline
 
 _RECENT_KEPT: Final = 16
 _STORE: Final = "pagination"

@@ -7,14 +7,17 @@ Redis every `state.wait_follow_interval_seconds`. The lease lapses when its hold
 it (it died, or its last waiter left), and the next replica to take a turn becomes the poller.
 """
 
+from __future__ import annotations
+
 import secrets
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
-
-from redis.commands.core import AsyncScript
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from proxy.config import StateSettings
 from proxy.state.link import RedisLink, StateUnavailable
+
+if TYPE_CHECKING:
+    from redis.commands.core import AsyncScript
 
 _STORE: Final = "prefer_wait"
 # Long enough for any follower to read the last Task after the poller stopped (budgets are ≤ 30 s).

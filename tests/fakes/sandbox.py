@@ -8,8 +8,9 @@ from aiohttp.typedefs import Handler
 from pytest_aiohttp import AiohttpServer
 
 from proxy.clock import Clock
-from proxy.sandbox import SANDBOX_STATE, SandboxSettings, create_sandbox_app
 from proxy.sandbox.account import Account
+from proxy.sandbox.app import SANDBOX_STATE, create_sandbox_app
+from proxy.sandbox.settings import SandboxSettings
 
 
 @dataclass

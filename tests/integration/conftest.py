@@ -10,7 +10,8 @@ from pytest_aiohttp import AiohttpClient
 
 from proxy.app import create_app
 from proxy.config import Settings, settings_from
-from proxy.sandbox import SandboxSettings, create_sandbox_app
+from proxy.sandbox.app import create_sandbox_app
+from proxy.sandbox.settings import SandboxSettings
 from proxy.server.access import AccessLog
 from tests.fakes.clock import FakeClock
 from tests.fakes.sandbox_client import Client as SandboxClient

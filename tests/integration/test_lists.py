@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from pytest_aiohttp import AiohttpServer
 
-from proxy.sandbox import SandboxSettings
+from proxy.sandbox.settings import SandboxSettings
 from tests.fakes.clock import FakeClock
 from tests.fakes.sandbox import RecordedSandbox, start_sandbox
 from tests.integration.conftest import LEGACY, TOKEN, ProxyClient, ProxyFactory

@@ -12,7 +12,7 @@ from pytest_aiohttp import AiohttpClient, AiohttpServer
 
 from proxy.app import create_app
 from proxy.keys import WAIT_HUB
-from proxy.sandbox import SandboxSettings
+from proxy.sandbox.settings import SandboxSettings
 from tests.factories import make_task
 from tests.fakes.clock import ManualClock
 from tests.fakes.recording import RecordingUpstream

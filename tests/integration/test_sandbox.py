@@ -13,7 +13,7 @@ from aiohttp import web
 from pytest_aiohttp import AiohttpServer
 
 from proxy.core.ids import uuid_from_prefixed
-from proxy.sandbox import SANDBOX_STATE
+from proxy.sandbox.app import SANDBOX_STATE
 from tests.fakes.clock import FakeClock
 from tests.fakes.sandbox_client import Client, ClientFactory, caller
 

@@ -9,9 +9,10 @@ from pydantic import BaseModel
 from pytest_aiohttp import AiohttpClient
 from yarl import URL
 
-from proxy.sandbox import SANDBOX_STATE, SandboxSettings, create_sandbox_app
+from proxy.sandbox.app import SANDBOX_STATE, create_sandbox_app
 from proxy.sandbox.http import account_of
 from proxy.sandbox.paging import list_response
+from proxy.sandbox.settings import SandboxSettings
 from tests.fakes.clock import FakeClock
 from tests.fakes.sandbox_client import Client, ClientFactory, caller
 from translations.models import upstream

@@ -23,7 +23,7 @@ from proxy.core.relay import RelayTarget, seal
 from proxy.core.signing import sign
 from proxy.keys import COMPONENT_STATS
 from proxy.metrics import ComponentStats
-from proxy.sandbox import SandboxSettings
+from proxy.sandbox.settings import SandboxSettings
 from proxy.secrets import WebhookSecrets
 from proxy.state.link import RedisLink, connect
 from proxy.state.waits import RedisWaitLeases

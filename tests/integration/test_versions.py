@@ -5,7 +5,7 @@ import pytest
 from pytest_aiohttp import AiohttpClient, AiohttpServer
 
 from proxy.app import create_admin_app, create_app
-from proxy.sandbox import create_sandbox_app
+from proxy.sandbox.app import create_sandbox_app
 from tests.fakes.clock import FakeClock
 from tests.fakes.recording import RecordingUpstream, answer
 from tests.integration.conftest import AUTH, CANONICAL, ProxyFactory, make_settings

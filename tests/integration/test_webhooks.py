@@ -16,7 +16,7 @@ from proxy.app import create_app
 from proxy.core.credentials import credential_fingerprint
 from proxy.core.relay import RelayTarget, seal
 from proxy.core.signing import sign, verify
-from proxy.sandbox import SandboxSettings
+from proxy.sandbox.settings import SandboxSettings
 from proxy.secrets import WebhookSecrets
 from tests.factories import make_task
 from tests.fakes.clock import ManualClock
