@@ -11,6 +11,7 @@ from proxy.core.versioning import MigrationContext, VersionBundle
 from proxy.instruments import RequestInstruments
 from proxy.metrics import ClientNames, ComponentStats
 from proxy.server.access import AccessLog
+from proxy.server.client_usage import ClientUsage
 from proxy.server.emulators import Emulators
 from proxy.server.prefer import WaitHub
 from proxy.server.readiness import Readiness
@@ -37,6 +38,7 @@ SUNSET_HEADERS: Final = web.AppKey("sunset_headers", SunsetHeaders)
 READINESS: Final = web.AppKey("readiness", Readiness)
 PROXY_APP: Final = web.AppKey("proxy_app", web.Application)
 ACCESS_LOG: Final = web.AppKey("access_log", AccessLog)
+CLIENT_USAGE: Final = web.AppKey("client_usage", ClientUsage)
 
 REQUEST_ID: Final = web.RequestKey("request_id", str)
 SERVED_VERSION: Final = web.RequestKey("served_version", str)

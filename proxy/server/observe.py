@@ -11,6 +11,7 @@ from proxy.keys import (
     ACCESS_LOG,
     CHANGES_APPLIED,
     CLIENT_NAMES,
+    CLIENT_USAGE,
     FAILED_CHANGE,
     REQUEST_INSTRUMENTS,
     ROUTE_LABEL,
@@ -78,6 +79,7 @@ def _record(request: web.Request, response: web.StreamResponse, seconds: float) 
         instruments.translation_failed(request[FAILED_CHANGE])
     if request.get(UNSUPPORTED_VERSION):
         instruments.unsupported_version()
+    app[CLIENT_USAGE].record(request, response, route, version)
     if version not in (_NO_VERSION, app[SETTINGS].upstream.version):
         instruments.legacy_request(app[CLIENT_NAMES].name(request_credential(request)))
     if app[SETTINGS].logging.access_log:
