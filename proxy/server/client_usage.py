@@ -136,8 +136,7 @@ class ClientUsage:
         return self._clock.wall().timestamp()
 
     async def flush(self) -> None:
-        if not self._tallies:
-            return
+        """Hands the batch to the store, even an empty one: it may hold counts to send again."""
         tallies, self._tallies = self._tallies, {}
         now = self._now()
         chars = self.limits.agent_chars

@@ -119,6 +119,8 @@ class RedisClients:
     async def apply(self, batch: UsageSnapshot, now: float) -> None:
         merge_into(self._unsent, batch, self._limits)
         prune(self._unsent, now, self._limits.retention_days)
+        if not self._unsent.clients:
+            return
         try:
             await self._link.run(_STORE, lambda client: self._send(client, now))
         except StateUnavailable:

@@ -2,13 +2,11 @@
 as JSON, as a page and with `moda-compat-proxy report`."""
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 
 from proxy.core.credentials import credential_fingerprint
 from tests.fakes.processes import RunningProxy, eventually, run_proxy, running_proxy
@@ -35,14 +33,6 @@ def fingerprint(headers: dict[str, str]) -> str:
     found = credential_fingerprint(headers["Authorization"])
     assert found is not None
     return found
-
-
-@pytest.fixture
-async def redis_server(tmp_path: Path) -> AsyncIterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    await server.start()
-    yield server
-    await server.kill()
 
 
 async def _send_traffic(session: aiohttp.ClientSession, proxy: RunningProxy) -> None:
