@@ -12,7 +12,7 @@ _CHART_WIDTH: Final = 720
 _CHART_HEIGHT: Final = 160
 _CHART_BASE: Final = 130
 _STYLE: Final = """
-body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;
+body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1400px;padding:0 1rem;
 color:#1d232b;background:#fafafa}
 h1{font-size:1.5rem;margin-bottom:.2rem}.meta{color:#5c6670;margin-top:0}
 .summary{display:flex;gap:1rem;flex-wrap:wrap;margin:1.2rem 0}
@@ -25,8 +25,11 @@ th,td{border-bottom:1px solid #e6e9ec;padding:.45rem .5rem;text-align:left;verti
 th{background:#f0f2f4}tr.legacy td:first-child{border-left:4px solid #d9822b}
 tr.current td:first-child{border-left:4px solid #3d9a5f}
 .tag{display:inline-block;border-radius:4px;padding:0 .35rem;margin:0 .2rem .2rem 0;
-background:#eef1f4;font-size:12px}.fp{font-family:ui-monospace,monospace;font-size:12px}
+background:#eef1f4;font-size:12px}
+.fp{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all;max-width:10rem;
+display:inline-block}
 details summary{cursor:pointer}ul{margin:.3rem 0;padding-left:1.1rem}
+.nowrap{white-space:nowrap}.scroll{overflow-x:auto}td[data-field=user_agents]{max-width:14rem}
 """
 
 
@@ -87,7 +90,12 @@ def _tags(field: str, names: Iterable[str]) -> str:
 
 
 def _cell(field: str, text: str) -> str:
-    return f"<td{_attrs(field=field)}>{escape(text)}</td>"
+    return f'<td class="nowrap"{_attrs(field=field)}>{escape(text)}</td>'
+
+
+def _time(field: str, stamp: str) -> str:
+    shown = stamp.replace("T", " ").removesuffix("+00:00")
+    return f'<td{_attrs(field=field)}><time datetime="{escape(stamp)}">{escape(shown)}</time></td>'
 
 
 def _row(client: dict[str, Any]) -> str:
@@ -103,8 +111,8 @@ def _row(client: dict[str, Any]) -> str:
             _cell("version", client["version"]),
             _cell("legacy", "legacy" if client["legacy"] else "current"),
             _cell("sends_moda_version", client["sends_moda_version"]),
-            _cell("first_seen", client["first_seen"]),
-            _cell("last_seen", client["last_seen"]),
+            _time("first_seen", client["first_seen"]),
+            _time("last_seen", client["last_seen"]),
             _routes("requests_last_hour", client["requests_last_hour"]),
             _routes("requests_last_day", client["requests_last_day"]),
             _cell("errors_last_hour", str(client["errors_last_hour"])),
@@ -120,11 +128,11 @@ _HEADINGS: Final = (
     "Version",
     "Served",
     "Sends Moda-Version",
-    "First seen",
-    "Last seen",
-    "Requests, last hour",
-    "Requests, last day",
-    "Errors, last hour",
+    "First seen (UTC)",
+    "Last seen (UTC)",
+    "Requests, 1 h",
+    "Requests, 24 h",
+    "Errors, 1 h",
     "Uses",
     "User agents",
 )
@@ -162,6 +170,7 @@ def render_page(report: dict[str, Any]) -> str:
         f'<section class="summary">{cards}</section>'
         "<figure><figcaption>Legacy requests per day (UTC)</figcaption>"
         f"{_chart(summary['legacy_requests_by_day'])}</figure>"
-        f"<table><thead><tr>{headings}</tr></thead><tbody>{rows or empty}</tbody></table>"
+        f'<div class="scroll"><table><thead><tr>{headings}</tr></thead>'
+        f"<tbody>{rows or empty}</tbody></table></div>"
         "</body></html>"
     )
