@@ -227,3 +227,17 @@ async def test_waits_webhooks_and_derived_fields_are_noticed(
         "webhooks": False,
         "derived_fields": True,
     }
+
+
+async def test_a_user_agent_is_cut_and_shown_as_text_never_as_markup(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    proxy, admin = await _pair(aiohttp_client, FakeClock(), clients={"user_agent_chars": 40})
+    agent = "<script>alert(1)</script>" + "x" * 100
+    await proxy.get("/v1/credits", headers={**UNPINNED, "User-Agent": agent})
+
+    page = parse_page(await (await admin.get("/-/clients?format=html")).text())
+
+    assert page.scripts == 0
+    (row,) = page.rows
+    assert row.cells["user_agents"] == agent[:40]
