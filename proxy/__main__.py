@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import gc
 import importlib
+import json
 import logging
 import os
 import signal
@@ -12,6 +13,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+import aiohttp
 from aiohttp import web
 
 from proxy import __version__
@@ -20,6 +22,7 @@ from proxy.clock import SystemClock
 from proxy.config import ConfigError, Settings, load_settings, parse_listen
 from proxy.keys import READINESS
 from proxy.logs import configure_logging, tag_log_lines
+from proxy.report_table import format_report
 from proxy.server.listener import start_listener
 from proxy.workers import (
     WORKER_ENV,
@@ -39,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="moda-compat-proxy",
         description="Serve Moda API 2026-04-12 to legacy clients over a 2026-05-01 upstream.",
-        epilog="`moda-compat-proxy sandbox [--listen HOST:PORT]` runs the sandbox Moda API alone.",
+        epilog="`moda-compat-proxy sandbox [--listen HOST:PORT]` runs the sandbox Moda API alone; "
+        "`moda-compat-proxy report --admin URL [--json]` prints the migration report.",
     )
     parser.add_argument(
         "--config", type=Path, help="config file (default: ./config.yaml if present)"
@@ -169,6 +173,41 @@ def _run_sandbox(argv: Sequence[str]) -> int:
     return 0
 
 
+_REPORT_TIMEOUT_SECONDS: Final = 10.0
+
+
+async def _fetch_report(admin_url: str) -> Any:
+    url = admin_url.rstrip("/") + "/-/clients?format=json"
+    timeout = aiohttp.ClientTimeout(total=_REPORT_TIMEOUT_SECONDS)
+    async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as response:
+        if response.status != 200:
+            raise ValueError(f"{url} answered {response.status}")
+        return await response.json()
+
+
+def _run_report(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="moda-compat-proxy report",
+        description="Print the migration report of a running proxy: who still sends legacy calls.",
+    )
+    parser.add_argument(
+        "--admin", required=True, help="the proxy's admin URL, e.g. http://127.0.0.1:9180"
+    )
+    parser.add_argument("--json", action="store_true", help="print the report's JSON instead")
+    args = parser.parse_args(argv)
+    try:
+        report = asyncio.run(_fetch_report(args.admin))
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+        reason = str(exc) or type(exc).__name__
+        sys.stderr.write(f"moda-compat-proxy: cannot read the report: {reason}\n")
+        return 1
+    if args.json:
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    else:
+        sys.stdout.write(format_report(report))
+    return 0
+
+
 def _run(main: Coroutine[Any, Any, None]) -> None:
     """Runs on uvloop where it is installed (everywhere but Windows): a cheaper event loop."""
     try:
@@ -226,6 +265,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_worker(handoff)
     if argv[:1] == ["sandbox"]:
         return _run_sandbox(argv[1:])
+    if argv[:1] == ["report"]:
+        return _run_report(argv[1:])
     args = _parser().parse_args(argv)
     try:
         settings = _settings(args)

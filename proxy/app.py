@@ -18,6 +18,7 @@ from proxy.keys import (
     ACCESS_LOG,
     BUNDLE,
     CLIENT_NAMES,
+    CLIENT_USAGE,
     COMPONENT_STATS,
     DERIVED_FIELDS,
     EMULATORS,
@@ -43,6 +44,7 @@ from proxy.metrics import (
 from proxy.secrets import WebhookSecrets, load_webhook_secrets
 from proxy.server.access import AccessLog
 from proxy.server.callbacks import RELAY_PATH, CallbackRelayer
+from proxy.server.client_usage import ClientUsage
 from proxy.server.emulators import Emulators
 from proxy.server.handler import proxy_request, relay_webhook
 from proxy.server.middlewares import envelope_errors
@@ -140,11 +142,12 @@ def _emulators(
     state: SharedState,
     secrets: WebhookSecrets,
     stats: ComponentStats,
+    usage: ClientUsage,
 ) -> Emulators:
     return Emulators(
         {
             CallbackRelay: CallbackRelayer(
-                settings.webhooks, secrets.relay_key, _public_url(settings)
+                settings.webhooks, secrets.relay_key, _public_url(settings), usage.uses_webhooks
             ),
             OffsetPagination: OffsetPaginator(settings.pagination, state.lists, stats),
             TeamIdLookup: TeamLookup(state.teams, upstream.send),
@@ -222,7 +225,15 @@ def create_app(
     )
     secrets = secrets or load_webhook_secrets(settings)
     app[STATE] = state = build_state(settings, clock, stats)
-    app[EMULATORS] = _emulators(settings, app[UPSTREAM], state, secrets, stats)
+    app[CLIENT_USAGE] = usage = ClientUsage(
+        settings.clients,
+        state.clients,
+        clock,
+        upstream=bundle.upstream,
+        served=bundle.supported,
+        names={**settings.metrics.client_names, **settings.clients.names},
+    )
+    app[EMULATORS] = _emulators(settings, app[UPSTREAM], state, secrets, stats, usage)
     app[WEBHOOK_RELAY] = WebhookRelay(
         settings.webhooks,
         secrets,
@@ -231,10 +242,12 @@ def create_app(
         clock,
         stats,
         state.deliveries,
+        usage.uses_webhooks,
     )
     app[WAIT_HUB] = WaitHub(settings.prefer_wait, clock, app[UPSTREAM].send, stats, state.waits)
     app.on_shutdown.append(_release_waiters)
     app.cleanup_ctx.append(_upstream_lifecycle(clock, sandbox_url))
+    app.cleanup_ctx.append(usage.lifecycle)
     app.router.add_post(RELAY_PATH + "/{token}", relay_webhook)
     app.router.add_route("*", "/{tail:.*}", proxy_request)
     return app

@@ -160,6 +160,32 @@ class MetricsSettings(_Section):
     )
 
 
+class ClientReportSettings(_Section):
+    retention_days: PositiveInt = Field(
+        14, le=366, description="Days a client's counts are kept after it was last seen."
+    )
+    max_clients: PositiveInt = Field(
+        1_000, description="Clients the report tracks; the rest are counted as `other`."
+    )
+    max_routes_per_client: PositiveInt = Field(
+        40, description="Route templates listed per client; the rest are counted as `other`."
+    )
+    max_user_agents: PositiveInt = Field(
+        5, description="User agents kept per client; the rest are counted as `other`."
+    )
+    user_agent_chars: PositiveInt = Field(
+        120, le=1_000, description="Longest user agent kept; longer ones are cut."
+    )
+    flush_seconds: PositiveFloat = Field(
+        5.0, description="How often each process adds its counts to the shared report."
+    )
+    names: dict[str, str] = Field(
+        default_factory=dict,
+        description="Credential fingerprint → name shown in the report "
+        "(else `metrics.client_names`).",
+    )
+
+
 class DeprecationSettings(_Section):
     enabled: bool = Field(True, description="Send Deprecation, Sunset and Link on legacy answers.")
     deprecated_at: AwareDatetime = Field(
@@ -333,6 +359,7 @@ class Settings(_Section):
     state: StateSettings = StateSettings()
     logging: LoggingSettings = LoggingSettings()
     metrics: MetricsSettings = MetricsSettings()
+    clients: ClientReportSettings = ClientReportSettings()
     deprecation: DeprecationSettings = DeprecationSettings()
     sandbox: SandboxSettings = SandboxSettings()
 

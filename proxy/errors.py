@@ -10,6 +10,8 @@ ProxyError                    status, type, code, message, details
 │   └── SignatureRefused      401 invalid_signature: a webhook not signed freshly by Moda
 ├── CallbackRefused           422 validation_failed: a callback_url Moda would refuse
 ├── RelayNotFound             404 not_found: a relay token the proxy did not seal
+├── ClientNotFound            404 client_not_found: the migration report holds no such client
+├── ReportUnavailable         503 state_unavailable: the report's shared state does not answer
 ├── DeliveryInProgress        409 delivery_in_progress: the same event is being delivered
 ├── SigningSecretMissing      503 signing_secret_missing: no secret for that API key
 └── UpstreamError             upstream_error: no usable answer from an upstream
@@ -124,6 +126,18 @@ class RelayNotFound(ProxyError):
     status = 404
     type_ = "not_found"
     code = "not_found"
+
+
+class ClientNotFound(ProxyError):
+    status = 404
+    type_ = "not_found"
+    code = "client_not_found"
+
+
+class ReportUnavailable(ProxyError):
+    status = 503
+    type_ = "upstream_error"
+    code = "state_unavailable"
 
 
 class DeliveryInProgress(ProxyError):

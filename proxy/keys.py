@@ -11,6 +11,7 @@ from proxy.core.versioning import MigrationContext, VersionBundle
 from proxy.instruments import RequestInstruments
 from proxy.metrics import ClientNames, ComponentStats, DerivedFieldCounts
 from proxy.server.access import AccessLog
+from proxy.server.client_usage import ClientUsage
 from proxy.server.emulators import Emulators
 from proxy.server.prefer import WaitHub
 from proxy.server.readiness import Readiness
@@ -40,3 +41,4 @@ SUNSET_HEADERS: Final = web.AppKey("sunset_headers", SunsetHeaders)
 READINESS: Final = web.AppKey("readiness", Readiness)
 PROXY_APP: Final = web.AppKey("proxy_app", web.Application)
 ACCESS_LOG: Final = web.AppKey("access_log", AccessLog)
+CLIENT_USAGE: Final = web.AppKey("client_usage", ClientUsage)

@@ -1,6 +1,7 @@
 """Replaces a legacy client's `callback_url` with a relay URL on this proxy, on the way upstream."""
 
 import dataclasses
+from collections.abc import Callable
 from typing import Final
 
 import orjson
@@ -13,8 +14,16 @@ RELAY_PATH: Final = "/-/webhooks/relay"
 
 
 class CallbackRelayer:
-    def __init__(self, settings: WebhookSettings, relay_key: bytes, public_url: str) -> None:
+    def __init__(
+        self,
+        settings: WebhookSettings,
+        relay_key: bytes,
+        public_url: str,
+        on_relay: Callable[[str | None, str], None] | None = None,
+    ) -> None:
+        """`on_relay(fingerprint, version)` hears of every callback_url replaced."""
         self._settings = settings
+        self._on_relay = on_relay
         self._key = relay_key
         self._base = f"{public_url.rstrip('/')}{RELAY_PATH}/"
 
@@ -36,4 +45,6 @@ class CallbackRelayer:
             allow_private=self._settings.allow_private_callback_hosts,
         )
         document["callback_url"] = self.relay_url(RelayTarget(url, request.credential, version))
+        if self._on_relay is not None:
+            self._on_relay(request.credential, version)
         return await send(dataclasses.replace(request, body=orjson.dumps(document)))

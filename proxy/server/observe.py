@@ -10,6 +10,7 @@ from aiohttp.typedefs import Handler
 from proxy.keys import (
     ACCESS_LOG,
     CLIENT_NAMES,
+    CLIENT_USAGE,
     REQUEST_INSTRUMENTS,
     SETTINGS,
     SUNSET_HEADERS,
@@ -79,6 +80,7 @@ def _record(
         instruments.translation_failed(facts.failed_change)
     if facts.unsupported_version:
         instruments.unsupported_version()
+    app[CLIENT_USAGE].record(request, response, route, version)
     settings = app[SETTINGS]
     if version not in (_NO_VERSION, settings.upstream.version):
         instruments.legacy_request(app[CLIENT_NAMES].name(request_credential(request)))

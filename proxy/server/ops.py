@@ -1,4 +1,5 @@
-"""The admin listener: liveness, readiness, metrics and the changelog, never on the public port."""
+"""The admin listener: liveness, readiness, metrics, the changelog and the migration report, never
+on the public port."""
 
 import logging
 from typing import Final
@@ -8,6 +9,7 @@ from prometheus_client.aiohttp import make_aiohttp_handler
 
 from proxy.errors import UpstreamError
 from proxy.keys import BUNDLE, PROXY_APP, READINESS, REGISTRY, SETTINGS, STATE, UPSTREAM
+from proxy.server.client_routes import add_client_routes
 
 _log = logging.getLogger(__name__)
 _PROBE_PATH: Final = "/v1/whoami"
@@ -63,3 +65,4 @@ def add_admin_routes(app: web.Application, proxy: web.Application) -> None:
     app.router.add_get("/-/readyz", readyz)
     app.router.add_get("/-/versions", versions)
     app.router.add_get("/-/metrics", make_aiohttp_handler(proxy[REGISTRY]))
+    add_client_routes(app)

@@ -7,6 +7,7 @@ Moda's own retries (1 s, 5 s, 30 s) carry an event through any outage of the cli
 import dataclasses
 import hashlib
 import logging
+from collections.abc import Callable
 from typing import Any, Final
 
 import aiohttp
@@ -61,7 +62,10 @@ class WebhookRelay:
         clock: Clock,
         stats: ComponentStats,
         ledger: DeliveryLedger,
+        on_delivery: Callable[[str | None, str], None] | None = None,
     ) -> None:
+        """`on_delivery(fingerprint, version)` hears of every event delivered to a client."""
+        self._on_delivery = on_delivery
         self._settings, self._secrets, self._plans = settings, secrets, plans
         self._context, self._clock = context, clock
         self._ledger = ledger
@@ -142,6 +146,8 @@ class WebhookRelay:
         translated = migrate_response(steps, event, context)
         await self._deliver(target.url, secret, orjson.dumps(translated))
         self._outcomes["delivered"] += 1
+        if self._on_delivery is not None:
+            self._on_delivery(target.fingerprint, target.version)
         return "delivered"
 
     async def _deliver(self, url: str, secret: str, payload: bytes) -> None:

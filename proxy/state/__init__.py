@@ -1,11 +1,12 @@
 """State the proxy keeps between requests, in this process (`memory`) or shared (`redis`).
 
-Four things are remembered, each keyed by credential fingerprint, never by the credential:
-offset-pagination checkpoints and totals, each credential's team id, delivered webhook ids, and
-who polls a waited-on task. `memory` keeps them in bounded TTL caches in each process. `redis`
-shares them between workers and replicas, so their guarantees (one upstream request per page,
-one poll stream per task, a webhook replay refused anywhere) hold across all of them. When Redis
-fails, each process falls back to its own memory until Redis answers again.
+Five things are remembered, each keyed by credential fingerprint, never by the credential:
+offset-pagination checkpoints and totals, each credential's team id, delivered webhook ids, who
+polls a waited-on task, and the migration report's counts. `memory` keeps them in bounded
+caches in each process. `redis` shares them between workers and replicas, so their guarantees
+(one upstream request per page, one poll stream per task, a webhook replay refused anywhere, one
+report) hold across all of them. When Redis fails, each process falls back to its own memory
+until Redis answers again.
 """
 
 import logging
@@ -16,6 +17,7 @@ from proxy.clock import Clock
 from proxy.config import Settings
 from proxy.core.pagination import ListState
 from proxy.metrics import ComponentStats, InstrumentedCache
+from proxy.state.clients import ClientStore, MemoryClients, RedisClients, report_limits
 from proxy.state.deliveries import Claim, DeliveryLedger, MemoryDeliveries, RedisDeliveries
 from proxy.state.link import RedisLink, connect
 from proxy.state.lists import ListStore, MemoryLists, RedisLists, empty_list_state, list_key
@@ -24,6 +26,7 @@ from proxy.state.waits import LocalPolling, RedisWaitLeases, Turn, WaitCoordinat
 
 __all__ = [
     "Claim",
+    "ClientStore",
     "DeliveryLedger",
     "ListStore",
     "SharedState",
@@ -46,6 +49,7 @@ class SharedState:
     teams: TeamStore
     deliveries: DeliveryLedger
     waits: WaitCoordinator
+    clients: ClientStore
     link: RedisLink | None = None
 
     async def open(self) -> None:
@@ -84,8 +88,11 @@ def build_state(settings: Settings, clock: Clock, stats: ComponentStats) -> Shar
     )
     memory_lists, memory_teams = MemoryLists(paging, lists), MemoryTeams(teams)
     memory_deliveries = MemoryDeliveries(delivered)
+    limits = report_limits(settings.clients)
     if settings.state.backend == "memory":
-        return SharedState(memory_lists, memory_teams, memory_deliveries, LocalPolling())
+        return SharedState(
+            memory_lists, memory_teams, memory_deliveries, LocalPolling(), MemoryClients(limits)
+        )
     link = RedisLink(connect(settings.state), settings.state, stats)
     return SharedState(
         RedisLists(paging, link, memory_lists, lists.stats),
@@ -97,5 +104,6 @@ def build_state(settings: Settings, clock: Clock, stats: ComponentStats) -> Shar
             claim_seconds=webhooks.delivery_timeout_seconds + _CLAIM_SLACK_SECONDS,
         ),
         RedisWaitLeases(link, settings.state),
+        RedisClients(link, limits),
         link,
     )

@@ -5,6 +5,7 @@
   (and at least one serves), each worker's own answer included as its `detail`.
 - `/-/metrics`: every worker's metrics with a `worker` label, plus the supervisor's own.
 - `/-/versions`: the changelog, from the proxy app the supervisor validated (as a worker's).
+- `/-/clients`: the migration report of all workers (proxy.workers.clients).
 
 A worker that does not answer within a few seconds counts as not ready and its metrics are left
 out of that scrape (`proxy_worker_up` says so): an admin request never hangs on a stuck worker.
@@ -26,6 +27,7 @@ from prometheus_client.metrics_core import Metric
 from proxy.keys import PROXY_APP, SETTINGS
 from proxy.server.middlewares import envelope_errors
 from proxy.server.ops import versions
+from proxy.workers.clients import forget_everywhere, merged_clients
 from proxy.workers.exposition import merge, parse, render
 from proxy.workers.pool import Worker, WorkerPool
 
@@ -146,6 +148,18 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=render(families), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+async def clients(request: web.Request) -> web.Response:
+    workers = request.app[SUPERVISION].pool.workers
+    session = request.app[_WORKER_SESSION]
+    return await merged_clients(request, session, workers)
+
+
+async def forget_client(request: web.Request) -> web.Response:
+    workers = request.app[SUPERVISION].pool.workers
+    session = request.app[_WORKER_SESSION]
+    return await forget_everywhere(request, session, workers)
+
+
 async def _worker_session(app: web.Application) -> AsyncIterator[None]:
     timeout = aiohttp.ClientTimeout(total=WORKER_TIMEOUT_SECONDS)
     async with aiohttp.ClientSession(timeout=timeout) as session:
@@ -166,4 +180,6 @@ def create_supervisor_admin_app(
     app.router.add_get("/-/readyz", readyz)
     app.router.add_get("/-/metrics", metrics)
     app.router.add_get("/-/versions", versions)
+    app.router.add_get("/-/clients", clients)
+    app.router.add_delete("/-/clients/{fingerprint}", forget_client)
     return app

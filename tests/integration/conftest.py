@@ -1,6 +1,7 @@
 """Fixtures that run the real proxy on loopback, against the sandbox or a misbehaving upstream."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from proxy.sandbox.app import create_sandbox_app
 from proxy.sandbox.settings import SandboxSettings
 from proxy.server.access import AccessLog
 from tests.fakes.clock import FakeClock
+from tests.fakes.redis_server import RedisServer
 from tests.fakes.sandbox_client import Client as SandboxClient
 from tests.fakes.sandbox_client import ClientFactory
 
@@ -77,3 +79,12 @@ def make_sandbox(aiohttp_client: AiohttpClient, sandbox_clock: FakeClock) -> Cli
         return await aiohttp_client(create_sandbox_app(SandboxSettings(**overrides), sandbox_clock))
 
     return make
+
+
+@pytest.fixture
+async def redis_server(tmp_path: Path) -> AsyncIterator[RedisServer]:
+    """A real redis-server of the test's own, on a free loopback port."""
+    server = RedisServer(tmp_path)
+    await server.start()
+    yield server
+    await server.kill()
