@@ -1,11 +1,12 @@
 """State the proxy keeps between requests, in this process (`memory`) or shared (`redis`).
 
-Four things are remembered, each keyed by credential fingerprint, never by the credential:
-offset-pagination checkpoints and totals, each credential's team id, delivered webhook ids, and
-who polls a waited-on task. `memory` keeps them in bounded TTL caches in each process. `redis`
-shares them between workers and replicas, so their guarantees (one upstream request per page,
-one poll stream per task, a webhook replay refused anywhere) hold across all of them. When Redis
-fails, each process falls back to its own memory until Redis answers again.
+Five things are remembered, each keyed by credential fingerprint: offset-pagination checkpoints
+and totals, each credential's team id, delivered webhook ids, who polls a waited-on task, and the
+tasks read for expiry (the one place a credential is kept, in Redis only sealed). `memory` keeps
+them in each process, in bounded TTL caches where they can be forgotten. `redis` shares them
+between workers and replicas, so their guarantees (one upstream request per page, one poll stream
+per task, a webhook replay refused anywhere, an expiry told once) hold across all of them. When
+Redis fails, each process falls back to its own memory until Redis answers again.
 """
 
 import logging
@@ -17,14 +18,17 @@ from proxy.config import Settings
 from proxy.core.pagination import ListState
 from proxy.metrics import ComponentStats, InstrumentedCache
 from proxy.state.deliveries import Claim, DeliveryLedger, MemoryDeliveries, RedisDeliveries
+from proxy.state.expiry import ExpiryWatches, MemoryExpiryWatches, RedisExpiryWatches
 from proxy.state.link import RedisLink, connect
 from proxy.state.lists import ListStore, MemoryLists, RedisLists, empty_list_state, list_key
+from proxy.state.sealing import CredentialSeal
 from proxy.state.teams import TEAM_TTL_SECONDS, MemoryTeams, RedisTeams, TeamStore
 from proxy.state.waits import LocalPolling, RedisWaitLeases, Turn, WaitCoordinator
 
 __all__ = [
     "Claim",
     "DeliveryLedger",
+    "ExpiryWatches",
     "ListStore",
     "SharedState",
     "TeamStore",
@@ -46,6 +50,7 @@ class SharedState:
     teams: TeamStore
     deliveries: DeliveryLedger
     waits: WaitCoordinator
+    expiry: ExpiryWatches
     link: RedisLink | None = None
 
     async def open(self) -> None:
@@ -65,7 +70,10 @@ class SharedState:
         return {"backend": "redis", "redis": "down", "error": self.link.last_error}
 
 
-def build_state(settings: Settings, clock: Clock, stats: ComponentStats) -> SharedState:
+def build_state(
+    settings: Settings, clock: Clock, stats: ComponentStats, relay_key: bytes
+) -> SharedState:
+    """`relay_key` seals the credentials of expiry watches kept in Redis."""
     paging, webhooks = settings.pagination, settings.webhooks
     lists: InstrumentedCache[str, ListState] = InstrumentedCache(
         paging.max_lists, paging.ttl_seconds, timer=clock.now
@@ -85,7 +93,9 @@ def build_state(settings: Settings, clock: Clock, stats: ComponentStats) -> Shar
     memory_lists, memory_teams = MemoryLists(paging, lists), MemoryTeams(teams)
     memory_deliveries = MemoryDeliveries(delivered)
     if settings.state.backend == "memory":
-        return SharedState(memory_lists, memory_teams, memory_deliveries, LocalPolling())
+        return SharedState(
+            memory_lists, memory_teams, memory_deliveries, LocalPolling(), MemoryExpiryWatches()
+        )
     link = RedisLink(connect(settings.state), settings.state, stats)
     return SharedState(
         RedisLists(paging, link, memory_lists, lists.stats),
@@ -97,5 +107,6 @@ def build_state(settings: Settings, clock: Clock, stats: ComponentStats) -> Shar
             claim_seconds=webhooks.delivery_timeout_seconds + _CLAIM_SLACK_SECONDS,
         ),
         RedisWaitLeases(link, settings.state),
+        RedisExpiryWatches(link, MemoryExpiryWatches(), CredentialSeal(relay_key)),
         link,
     )
