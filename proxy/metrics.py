@@ -202,7 +202,7 @@ class ComponentCollector(Collector):
         )
         yield _tally(
             "proxy_expiry_watches",
-            "Tasks watched for expiry: started, read, notified, ended, aged_out, unreadable.",
+            "Tasks watched for expiry: started, read, notified, ended, aged_out.",
             "event",
             stats.expiry_watches,
         )
