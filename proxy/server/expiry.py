@@ -25,6 +25,7 @@ from proxy.state.expiry import ExpiryWatch, ExpiryWatches
 
 _log = logging.getLogger(__name__)
 _BATCH: Final = 100
+_CLOSE_RETRY_SECONDS: Final = 0.1
 
 
 class ExpiryWatcher:
@@ -47,6 +48,7 @@ class ExpiryWatcher:
         self._relay, self._waits, self._events = relay, waits, stats.expiry_watches
         self._wakeup = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
+        self._closed = False
 
     async def start_watch(
         self, task_id: str, fingerprint: str, token: str, credential: str
@@ -61,13 +63,15 @@ class ExpiryWatcher:
         self._loop = asyncio.get_running_loop().create_task(self._run())
 
     async def close(self) -> None:
-        if self._loop is not None:
+        self._closed = True
+        # On Python 3.11 a cancel landing inside the Redis client's own timeouts can be lost:
+        # ask again until the loop has ended.
+        while self._loop is not None and not self._loop.done():
             self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
+            await asyncio.wait({self._loop}, timeout=_CLOSE_RETRY_SECONDS)
 
     async def _run(self) -> None:
-        while True:
+        while not self._closed:
             try:
                 await self.read_due()
             except Exception:  # the loop outlives any one failure; the watches stay due
@@ -89,8 +93,10 @@ class ExpiryWatcher:
         next_due = await self._watches.next_due()
         if next_due is None:
             idle = self._poll if self._watches.shared else None
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel (close()).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=idle)
+                async with asyncio.timeout(idle):
+                    await self._wakeup.wait()
             return
         delay = min(next_due - self._clock.wall().timestamp(), self._poll)
         if delay <= 0:

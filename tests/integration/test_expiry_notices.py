@@ -114,15 +114,22 @@ async def setup(aiohttp_server: AiohttpServer) -> AsyncIterator[Setup]:
     receiver_app.router.add_post("/hooks", receiver.handle)
     receiver.url = str((await aiohttp_server(receiver_app)).make_url("/hooks"))
 
-    async def start(**state: Any) -> TestServer:
+    async def start(
+        relay_key: bytes = RELAY_KEY, webhooks: dict[str, Any] | None = None, **state: Any
+    ) -> TestServer:
         port = free_port()
         settings = make_settings(
             sandbox.url,
             server={"public_url": f"http://127.0.0.1:{port}"},
             state=state,
-            webhooks={"allow_http_callbacks": True, "allow_private_callback_hosts": True},
+            webhooks={
+                "allow_http_callbacks": True,
+                "allow_private_callback_hosts": True,
+                **(webhooks or {}),
+            },
+            prefer_wait={"poll_jitter_ratio": 0},
         )
-        secrets = WebhookSecrets(relay_key=RELAY_KEY, default=SIGNING_SECRET)
+        secrets = WebhookSecrets(relay_key=relay_key, default=SIGNING_SECRET)
         server = TestServer(create_app(settings, clock=clock, secrets=secrets), port=port)
         await server.start_server()
         return server
@@ -219,3 +226,57 @@ async def test_with_redis_an_expiry_is_told_once_after_a_restart_by_one_of_two_r
     finally:
         for replica in replicas:
             await replica.close()
+
+
+async def test_a_task_a_client_waits_on_is_read_from_that_wait_not_again_upstream(
+    setup: Setup,
+) -> None:
+    proxy = await setup.start(webhooks={"expiry_poll_seconds": 4})
+    try:
+        job = await setup.start_task(proxy, "#expire")
+        waiting = {**LEGACY, "Prefer": "wait=20"}
+
+        async def wait_and_hear() -> list[dict[str, Any]]:
+            url = proxy.make_url(f"/v1/tasks/{job['job_id']}")
+            async with setup.session.get(url, headers=waiting) as held:
+                assert (await held.json())["status"] == "failed"
+            return await setup.events(1)
+
+        [event] = await setup.clock.run(wait_and_hear())
+        stats = proxy.app[COMPONENT_STATS]
+        # Reads at 4 s and 8 s found the wait's Task; only one after the wait let go went upstream.
+        assert stats.expiry_watches["read"] == 1
+        assert stats.wait_polls >= 2
+        assert event["type"] == "job.failed"
+    finally:
+        await proxy.close()
+
+
+async def test_with_expiry_notices_off_nothing_is_kept_and_no_expiry_is_told(setup: Setup) -> None:
+    proxy = await setup.start(webhooks={"expiry_notices": False})
+    try:
+        job = await setup.start_task(proxy, "#expire")
+        await setup.clock.advance(300)
+        assert setup.receiver.events == []
+        assert await proxy.app[STATE].expiry.next_due() is None
+        assert setup.reads_of(job["job_id"]) == 0
+    finally:
+        await proxy.close()
+
+
+async def test_watches_sealed_under_another_relay_secret_are_dropped_unread(
+    setup: Setup, redis_server: RedisServer
+) -> None:
+    state = {"backend": "redis", "redis_url": redis_server.url}
+    before = await setup.start(**state)
+    job = await setup.start_task(before, "#expire")
+    await before.close()
+
+    rotated = await setup.start(relay_key=b"a new relay secret", **state)
+    try:
+        await setup.clock.advance(300)
+        assert await _values(redis_server.url) == []
+        assert setup.receiver.events == []
+        assert setup.reads_of(job["job_id"]) == 0  # a key it cannot open is never used
+    finally:
+        await rotated.close()
