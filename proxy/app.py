@@ -22,6 +22,7 @@ from proxy.keys import (
     COMPONENT_STATS,
     DERIVED_FIELDS,
     EMULATORS,
+    EXPIRY_WATCHER,
     MIGRATION_CONTEXT,
     PLANS,
     READINESS,
@@ -46,6 +47,7 @@ from proxy.server.access import AccessLog
 from proxy.server.callbacks import RELAY_PATH, CallbackRelayer
 from proxy.server.client_usage import ClientUsage
 from proxy.server.emulators import Emulators
+from proxy.server.expiry import ExpiryWatcher
 from proxy.server.handler import proxy_request, relay_webhook
 from proxy.server.middlewares import envelope_errors
 from proxy.server.observe import add_sunset_headers, observe
@@ -57,7 +59,7 @@ from proxy.server.sunset import SunsetHeaders
 from proxy.server.teams import TeamLookup
 from proxy.server.upstream import Upstream
 from proxy.server.webhooks import WebhookRelay
-from proxy.state import SharedState, build_state
+from proxy.state import build_state
 from translations import BUNDLE as SHIPPED_BUNDLE
 from translations.prefer_wait import WAIT_ROUTES
 
@@ -110,7 +112,12 @@ def _upstream_lifecycle(
         await app[UPSTREAM].open(base_url)
         await app[WEBHOOK_RELAY].open()
         await app[STATE].open()
+        watcher = app.get(EXPIRY_WATCHER)
+        if watcher is not None:
+            await watcher.open()
         yield
+        if watcher is not None:
+            await watcher.close()
         await app[STATE].close()
         await app[WEBHOOK_RELAY].close()
         await app[UPSTREAM].close()
@@ -136,21 +143,20 @@ def _public_url(settings: Settings) -> str:
     return url
 
 
-def _emulators(
-    settings: Settings,
-    upstream: Upstream,
-    state: SharedState,
-    secrets: WebhookSecrets,
-    stats: ComponentStats,
-    usage: ClientUsage,
-) -> Emulators:
+def _emulators(settings: Settings, app: web.Application, secrets: WebhookSecrets) -> Emulators:
+    stats, state = app[COMPONENT_STATS], app[STATE]
+    relayer = CallbackRelayer(
+        settings.webhooks,
+        secrets.relay_key,
+        _public_url(settings),
+        app.get(EXPIRY_WATCHER),
+        app[CLIENT_USAGE].uses_webhooks,
+    )
     return Emulators(
         {
-            CallbackRelay: CallbackRelayer(
-                settings.webhooks, secrets.relay_key, _public_url(settings), usage.uses_webhooks
-            ),
+            CallbackRelay: relayer,
             OffsetPagination: OffsetPaginator(settings.pagination, state.lists, stats),
-            TeamIdLookup: TeamLookup(state.teams, upstream.send),
+            TeamIdLookup: TeamLookup(state.teams, app[UPSTREAM].send),
         }
     )
 
@@ -224,7 +230,7 @@ def create_app(
         on_answer=app[READINESS].upstream_answered,
     )
     secrets = secrets or load_webhook_secrets(settings)
-    app[STATE] = state = build_state(settings, clock, stats)
+    app[STATE] = state = build_state(settings, clock, stats, secrets.relay_key)
     app[CLIENT_USAGE] = usage = ClientUsage(
         settings.clients,
         state.clients,
@@ -233,7 +239,6 @@ def create_app(
         served=bundle.supported,
         names={**settings.metrics.client_names, **settings.clients.names},
     )
-    app[EMULATORS] = _emulators(settings, app[UPSTREAM], state, secrets, stats, usage)
     app[WEBHOOK_RELAY] = WebhookRelay(
         settings.webhooks,
         secrets,
@@ -242,9 +247,21 @@ def create_app(
         clock,
         stats,
         state.deliveries,
+        state.expiry,
         usage.uses_webhooks,
     )
     app[WAIT_HUB] = WaitHub(settings.prefer_wait, clock, app[UPSTREAM].send, stats, state.waits)
+    if settings.webhooks.expiry_notices:
+        app[EXPIRY_WATCHER] = ExpiryWatcher(
+            settings,
+            clock,
+            app[UPSTREAM].send,
+            state.expiry,
+            app[WEBHOOK_RELAY],
+            app[WAIT_HUB],
+            stats,
+        )
+    app[EMULATORS] = _emulators(settings, app, secrets)
     app.on_shutdown.append(_release_waiters)
     app.cleanup_ctx.append(_upstream_lifecycle(clock, sandbox_url))
     app.cleanup_ctx.append(usage.lifecycle)

@@ -314,6 +314,16 @@ class WebhookSettings(_Section):
     remembered_deliveries: PositiveInt = Field(
         100_000, description="Delivered event ids kept to refuse replays."
     )
+    expiry_notices: bool = Field(
+        True,
+        description="Send legacy callbacks `job.failed` for tasks that expired in the queue.",
+    )
+    expiry_poll_seconds: PositiveFloat = Field(
+        30.0, description="How often a task started with a legacy `callback_url` is read."
+    )
+    expiry_watch_max_seconds: PositiveFloat = Field(
+        86_400.0, description="Longest a task is read for expiry before the proxy gives up."
+    )
 
 
 def _check_redis_url(value: str) -> str:

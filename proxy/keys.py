@@ -13,6 +13,7 @@ from proxy.metrics import ClientNames, ComponentStats, DerivedFieldCounts
 from proxy.server.access import AccessLog
 from proxy.server.client_usage import ClientUsage
 from proxy.server.emulators import Emulators
+from proxy.server.expiry import ExpiryWatcher
 from proxy.server.prefer import WaitHub
 from proxy.server.readiness import Readiness
 from proxy.server.sunset import SunsetHeaders
@@ -31,6 +32,7 @@ UPSTREAM: Final = web.AppKey("upstream", Upstream)
 EMULATORS: Final = web.AppKey("emulators", Emulators)
 WAIT_HUB: Final = web.AppKey("wait_hub", WaitHub)
 WEBHOOK_RELAY: Final = web.AppKey("webhook_relay", WebhookRelay)
+EXPIRY_WATCHER: Final = web.AppKey("expiry_watcher", ExpiryWatcher)
 STATE: Final = web.AppKey("state", SharedState)
 
 REQUEST_INSTRUMENTS: Final = web.AppKey("request_instruments", RequestInstruments)

@@ -167,6 +167,7 @@ class ComponentStats:
     wait_polls: int = 0
     waiters: int = 0
     webhook_relays: Tally[str] = field(default_factory=Tally)
+    expiry_watches: Tally[str] = field(default_factory=Tally)
     state_backend: str = "memory"
     state_available: bool = True
     state_fallbacks: Tally[str] = field(default_factory=Tally)
@@ -205,6 +206,12 @@ class ComponentCollector(Collector):
             "Webhook relay attempts by outcome.",
             "outcome",
             stats.webhook_relays,
+        )
+        yield _tally(
+            "proxy_expiry_watches",
+            "Tasks watched for expiry: started, read, notified, ended, aged_out.",
+            "event",
+            stats.expiry_watches,
         )
         up = GaugeMetricFamily(
             "proxy_state_backend_up",

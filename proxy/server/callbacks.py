@@ -1,16 +1,27 @@
-"""Replaces a legacy client's `callback_url` with a relay URL on this proxy, on the way upstream."""
+"""Replaces a legacy client's `callback_url` with a relay URL on this proxy, on the way upstream.
+
+A task it starts that has not ended is handed to the expiry watcher: Moda's webhooks never tell
+of an expiry, so the proxy reads the task until it ends (proxy.server.expiry).
+"""
 
 import dataclasses
 from collections.abc import Callable
-from typing import Final
+from typing import Final, Protocol
 
 import orjson
 
 from proxy.config import WebhookSettings
 from proxy.core.messages import ApiRequest, ApiResponse, Send
 from proxy.core.relay import CallbackRelay, RelayTarget, check_callback_url, seal
+from proxy.server.task_watch import pollable
 
 RELAY_PATH: Final = "/-/webhooks/relay"
+
+
+class ExpiryWatching(Protocol):
+    async def start_watch(
+        self, task_id: str, fingerprint: str, token: str, credential: str
+    ) -> None: ...
 
 
 class CallbackRelayer:
@@ -19,6 +30,7 @@ class CallbackRelayer:
         settings: WebhookSettings,
         relay_key: bytes,
         public_url: str,
+        expiry: ExpiryWatching | None = None,
         on_relay: Callable[[str | None, str], None] | None = None,
     ) -> None:
         """`on_relay(fingerprint, version)` hears of every callback_url replaced."""
@@ -26,9 +38,7 @@ class CallbackRelayer:
         self._on_relay = on_relay
         self._key = relay_key
         self._base = f"{public_url.rstrip('/')}{RELAY_PATH}/"
-
-    def relay_url(self, target: RelayTarget) -> str:
-        return self._base + seal(self._key, target)
+        self._expiry = expiry
 
     async def __call__(
         self, emulation: CallbackRelay, request: ApiRequest, send: Send, version: str
@@ -44,7 +54,20 @@ class CallbackRelayer:
             allow_http=self._settings.allow_http_callbacks,
             allow_private=self._settings.allow_private_callback_hosts,
         )
-        document["callback_url"] = self.relay_url(RelayTarget(url, request.credential, version))
+        token = seal(self._key, RelayTarget(url, request.credential, version))
+        document["callback_url"] = self._base + token
         if self._on_relay is not None:
             self._on_relay(request.credential, version)
-        return await send(dataclasses.replace(request, body=orjson.dumps(document)))
+        response = await send(dataclasses.replace(request, body=orjson.dumps(document)))
+        await self._watch_for_expiry(request, response, token)
+        return response
+
+    async def _watch_for_expiry(
+        self, request: ApiRequest, response: ApiResponse, token: str
+    ) -> None:
+        authorization = request.headers.get("Authorization")
+        if self._expiry is None or request.credential is None or not authorization:
+            return
+        task = pollable(response)
+        if task is not None:
+            await self._expiry.start_watch(task["id"], request.credential, token, authorization)

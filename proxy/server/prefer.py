@@ -60,6 +60,11 @@ class WaitHub:
     def watched_tasks(self) -> int:
         return len(self._watches)
 
+    def latest(self, fingerprint: str, task_id: str) -> dict[str, Any] | None:
+        """The Task a wait in this process read last, so that other readers need not ask again."""
+        watch = self._watches.get((fingerprint, task_id))
+        return None if watch is None else watch.document
+
     async def hold(
         self, request: ApiRequest, send: Send, budget: float, *, shared_task: str | None = None
     ) -> ApiResponse:

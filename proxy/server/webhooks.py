@@ -31,6 +31,7 @@ from proxy.errors import (
 from proxy.metrics import ComponentStats
 from proxy.secrets import WebhookSecrets
 from proxy.state import Claim, DeliveryLedger
+from proxy.state.expiry import ExpiryWatches
 
 _log = logging.getLogger(__name__)
 _USER_AGENT: Final = "moda-compat-proxy webhook relay"
@@ -62,13 +63,14 @@ class WebhookRelay:
         clock: Clock,
         stats: ComponentStats,
         ledger: DeliveryLedger,
+        watches: ExpiryWatches,
         on_delivery: Callable[[str | None, str], None] | None = None,
     ) -> None:
         """`on_delivery(fingerprint, version)` hears of every event delivered to a client."""
         self._on_delivery = on_delivery
         self._settings, self._secrets, self._plans = settings, secrets, plans
         self._context, self._clock = context, clock
-        self._ledger = ledger
+        self._ledger, self._watches = ledger, watches
         self._session: aiohttp.ClientSession | None = None
         self._outcomes = stats.webhook_relays
 
@@ -116,11 +118,28 @@ class WebhookRelay:
             tolerance_seconds=self._settings.timestamp_tolerance_seconds,
         )
         event = _event(body)
+        task = event.get("data")
+        task_id = task.get("id") if isinstance(task, dict) else None  # read before translation
+        outcome = await self._deliver_once(target, secret, event)
+        if target.fingerprint is not None and isinstance(task_id, str):
+            # Moda told of the task's end itself: reading it for expiry is over.
+            await self._watches.end(target.fingerprint, task_id)
+        return web.json_response({"status": outcome})
+
+    async def notify_expiry(self, token: str, event: dict[str, Any]) -> str:
+        """Delivers the proxy's own event for an expired task, once, as any relayed event."""
+        target = self._target(token)
+        secret = self._secrets.signing_secret(target.fingerprint)
+        if secret is None:
+            raise SigningSecretMissing("The proxy has no signing secret for this API key.")
+        return await self._deliver_once(target, secret, event)
+
+    async def _deliver_once(self, target: RelayTarget, secret: str, event: dict[str, Any]) -> str:
         key = _delivery_key(target.fingerprint, event["id"])
         claim = await self._ledger.claim(key)
         if claim is Claim.DELIVERED:
             self._outcomes["duplicate"] += 1
-            return web.json_response({"status": "duplicate"})
+            return "duplicate"
         if claim is Claim.IN_FLIGHT:
             raise DeliveryInProgress("This event is being delivered right now; retry later.")
         try:
@@ -132,7 +151,7 @@ class WebhookRelay:
             await self._ledger.delivered(key)
         else:
             await self._ledger.release(key)
-        return web.json_response({"status": outcome})
+        return outcome
 
     async def _translate_and_deliver(
         self, target: RelayTarget, secret: str, event: dict[str, Any]

@@ -1,12 +1,13 @@
 """State the proxy keeps between requests, in this process (`memory`) or shared (`redis`).
 
-Five things are remembered, each keyed by credential fingerprint, never by the credential:
-offset-pagination checkpoints and totals, each credential's team id, delivered webhook ids, who
-polls a waited-on task, and the migration report's counts. `memory` keeps them in bounded
-caches in each process. `redis` shares them between workers and replicas, so their guarantees
-(one upstream request per page, one poll stream per task, a webhook replay refused anywhere, one
-report) hold across all of them. When Redis fails, each process falls back to its own memory
-until Redis answers again.
+Six things are remembered, each keyed by credential fingerprint: offset-pagination checkpoints
+and totals, each credential's team id, delivered webhook ids, who polls a waited-on task, the
+migration report's counts, and the tasks read for expiry (the one place a credential is kept, in
+Redis only sealed). `memory` keeps them in each process, in bounded caches where they can be
+forgotten. `redis` shares them between workers and replicas, so their guarantees (one upstream
+request per page, one poll stream per task, a webhook replay refused anywhere, one report, an
+expiry told once) hold across all of them. When Redis fails, each process falls back to its own
+memory until Redis answers again.
 """
 
 import logging
@@ -19,6 +20,7 @@ from proxy.core.pagination import ListState
 from proxy.metrics import ComponentStats, InstrumentedCache
 from proxy.state.clients import ClientStore, MemoryClients, RedisClients, report_limits
 from proxy.state.deliveries import Claim, DeliveryLedger, MemoryDeliveries, RedisDeliveries
+from proxy.state.expiry import ExpiryWatches, MemoryExpiryWatches, RedisExpiryWatches
 from proxy.state.link import RedisLink, connect
 from proxy.state.lists import ListStore, MemoryLists, RedisLists, empty_list_state, list_key
 from proxy.state.teams import TEAM_TTL_SECONDS, MemoryTeams, RedisTeams, TeamStore
@@ -28,6 +30,7 @@ __all__ = [
     "Claim",
     "ClientStore",
     "DeliveryLedger",
+    "ExpiryWatches",
     "ListStore",
     "SharedState",
     "TeamStore",
@@ -50,6 +53,7 @@ class SharedState:
     deliveries: DeliveryLedger
     waits: WaitCoordinator
     clients: ClientStore
+    expiry: ExpiryWatches
     link: RedisLink | None = None
 
     async def open(self) -> None:
@@ -69,7 +73,10 @@ class SharedState:
         return {"backend": "redis", "redis": "down", "error": self.link.last_error}
 
 
-def build_state(settings: Settings, clock: Clock, stats: ComponentStats) -> SharedState:
+def build_state(
+    settings: Settings, clock: Clock, stats: ComponentStats, relay_key: bytes
+) -> SharedState:
+    """`relay_key` seals the credentials of expiry watches kept in Redis."""
     paging, webhooks = settings.pagination, settings.webhooks
     lists: InstrumentedCache[str, ListState] = InstrumentedCache(
         paging.max_lists, paging.ttl_seconds, timer=clock.now
@@ -91,8 +98,16 @@ def build_state(settings: Settings, clock: Clock, stats: ComponentStats) -> Shar
     limits = report_limits(settings.clients)
     if settings.state.backend == "memory":
         return SharedState(
-            memory_lists, memory_teams, memory_deliveries, LocalPolling(), MemoryClients(limits)
+            memory_lists,
+            memory_teams,
+            memory_deliveries,
+            LocalPolling(),
+            MemoryClients(limits),
+            MemoryExpiryWatches(),
         )
+    # Only a shared backend keeps sealed credentials: the cipher is loaded for it alone.
+    from proxy.state.sealing import CredentialSeal
+
     link = RedisLink(connect(settings.state), settings.state, stats)
     return SharedState(
         RedisLists(paging, link, memory_lists, lists.stats),
@@ -105,5 +120,6 @@ def build_state(settings: Settings, clock: Clock, stats: ComponentStats) -> Shar
         ),
         RedisWaitLeases(link, settings.state),
         RedisClients(link, limits),
+        RedisExpiryWatches(link, MemoryExpiryWatches(), CredentialSeal(relay_key)),
         link,
     )

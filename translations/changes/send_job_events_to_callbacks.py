@@ -1,10 +1,13 @@
 """Webhooks sent to a `callback_url` are job events: `job.completed`, `job.failed`,
 `job.dead_letter` (a failure that will not be retried) and `job.cancelled`, with the job object as
 `data` and `api_version` the version the task was started with. They are signed exactly as before
-(`X-Webhook-Timestamp`, `X-Webhook-Signature: v1=…`) with the API key's own signing secret."""
+(`X-Webhook-Timestamp`, `X-Webhook-Signature: v1=…`) with the API key's own signing secret.
+A task that expires in the queue, of which Moda sends no event, arrives as `job.failed` too, with
+the `error` a poll of the job shows."""
 
 from typing import Final
 
+from proxy.core.expiry import EXPIRY_EVENT
 from proxy.core.payload import JSONObject, object_or_empty
 from proxy.core.relay import CallbackRelay
 from proxy.core.versioning import MigrationContext, VersionChange
@@ -16,6 +19,7 @@ _EVENT_NAMES: Final = {
     "task.succeeded": "job.completed",
     "task.failed": "job.failed",
     "task.canceled": "job.cancelled",
+    EXPIRY_EVENT: "job.failed",  # the proxy's own event: Moda tells of no expiry
 }
 
 

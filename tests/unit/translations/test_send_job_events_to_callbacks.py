@@ -2,6 +2,8 @@ import pytest
 
 from proxy.core.versioning import MigrationContext
 from tests.factories import make_task
+from translations.changes.flatten_task_envelope_into_job import task_to_job
+from translations.changes.rename_task_statuses import rename_job_status
 from translations.changes.send_job_events_to_callbacks import to_job_event
 from translations.models.client import JobResponse
 
@@ -55,3 +57,17 @@ def test_task_events_become_job_events_with_a_job_as_data(
 def test_an_event_whose_data_is_not_a_task_is_refused() -> None:
     with pytest.raises((KeyError, TypeError, ValueError)):
         to_job_event({"id": "evt_1", "type": "task.succeeded", "data": "oops"}, CONTEXT)
+
+
+@pytest.mark.parametrize("retryable", [True, False, None])
+def test_an_expiry_the_proxy_tells_of_is_job_failed_with_the_error_a_poll_shows(
+    retryable: bool | None,
+) -> None:
+    """Never `job.dead_letter`: an expired job was never tried, so starting it again may work."""
+    error = {"message": "Expired in the queue.", "retryable": retryable}
+    event = to_job_event(_event("task.expired", status="expired", error=error), CONTEXT)
+    polled = rename_job_status(
+        task_to_job(make_task(status="expired", error=error), CONTEXT), CONTEXT
+    )
+    assert (event["type"], event["data"]["status"]) == ("job.failed", "failed")
+    assert event["data"]["error"] == polled["error"] == "Expired in the queue."
