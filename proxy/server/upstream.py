@@ -34,7 +34,10 @@ class Upstream:
     Every exchange goes through one pool of keep-alive HTTP/1.1 connections (proxy.server.http1):
     buffered exchanges for translated routes, waits and page walks, streamed ones for
     pass-through. Requests are written as bytes to the configured origin only, so no target can
-    reach another host."""
+    reach another host.
+
+    An https origin is verified against the system's trust store, unless `tls_context` is given
+    (tests pass one that trusts a certificate of their own)."""
 
     def __init__(
         self,
@@ -44,8 +47,10 @@ class Upstream:
         max_connections: int,
         max_buffered_bytes: int,
         on_answer: Callable[[], None] = lambda: None,
+        tls_context: ssl.SSLContext | None = None,
     ) -> None:
         self._on_answer = on_answer
+        self._tls_context = tls_context
         self._timeout = timeout_seconds
         self._connect_timeout = connect_timeout_seconds
         self._max_connections = max_connections
@@ -58,7 +63,9 @@ class Upstream:
         base = URL(base_url)
         if base.scheme not in ("http", "https") or not base.raw_host or base.port is None:
             raise ValueError(f"the upstream URL {base_url!r} is not an http(s) origin")
-        tls = ssl.create_default_context() if base.scheme == "https" else None
+        tls = None
+        if base.scheme == "https":
+            tls = self._tls_context or ssl.create_default_context()
         self._pool = ConnectionPool(
             host=base.raw_host,
             port=base.port,

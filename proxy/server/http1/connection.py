@@ -153,8 +153,9 @@ class UpstreamConnection(asyncio.Protocol):
         answer = self._answer
         if answer is not None and not answer.complete:
             # A body without a declared length ends when the connection does.
-            if answer.content_length is None and "chunked" not in answer.headers.get(
-                "Transfer-Encoding", ""
+            if (
+                answer.content_length is None
+                and "chunked" not in answer.headers.get("Transfer-Encoding", "").lower()
             ):
                 answer.finish()
             else:
@@ -177,6 +178,9 @@ class UpstreamConnection(asyncio.Protocol):
     # httptools callbacks
 
     def on_message_begin(self) -> None:
+        if self._answer is not None and self._answer.complete:
+            # An answer nobody asked for: what follows could pass for the next request's answer.
+            self.close()
         self._header_pairs = []
 
     def on_status(self, status: bytes) -> None:

@@ -3,7 +3,8 @@
 Connections are reused last-in first-out (the warmest first) and dropped after `idle_seconds`
 unused, before the upstream's own keep-alive timeout would close them under a request. Should it
 close one anyway, an idempotent request that met only the closed socket is sent once more on a
-fresh connection, as browsers and aiohttp do.
+fresh connection, as browsers and aiohttp do (a streamed one only if it had no body, which could
+not be read from the client twice).
 """
 
 import asyncio
@@ -18,20 +19,32 @@ from proxy.errors import UpstreamTimeout, UpstreamUnavailable
 from proxy.server.http1.connection import StaleConnection, UpstreamAnswer, UpstreamConnection
 
 
-async def _send_body(
-    connection: UpstreamConnection, head: bytes, chunks: AsyncIterator[bytes], *, chunked: bool
-) -> None:
-    connection.write(head)
-    async for chunk in chunks:
-        if not chunk:
-            continue
+class _Body:
+    """A request body on its way out, read from the client as it is sent."""
+
+    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+        self._chunks = chunks
+        self._started = self._ended = False
+
+    @property
+    def replayable(self) -> bool:
+        """True once it went out whole and was empty: sending the request again sends the same."""
+        return self._ended and not self._started
+
+    async def send(self, connection: UpstreamConnection, head: bytes, *, chunked: bool) -> None:
+        connection.write(head)
+        async for chunk in self._chunks:
+            if not chunk:
+                continue
+            self._started = True
+            if chunked:
+                connection.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+            else:
+                connection.write(chunk)
+            await connection.drain()
         if chunked:
-            connection.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
-        else:
-            connection.write(chunk)
-        await connection.drain()
-    if chunked:
-        connection.write(b"0\r\n\r\n")
+            connection.write(b"0\r\n\r\n")
+        self._ended = True
 
 
 # A body below this size goes out in the same write as the head.
@@ -80,6 +93,10 @@ class ConnectionPool:
         self._waiters.append(waiter)
         try:
             await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._wake_one()  # woken, then cancelled before taking its turn: pass it on
+            raise
         finally:
             with contextlib.suppress(ValueError):
                 self._waiters.remove(waiter)
@@ -134,8 +151,16 @@ class ConnectionPool:
         connection.close()
         self._open -= 1
 
+    def _discard_idle(self) -> None:
+        """After a connection was found dropped: the others have idled longer (the pool is LIFO),
+        so the request goes again on a fresh connection rather than on one of them."""
+        while self._idle:
+            self._discard(self._idle.pop())
+
     def release(self, connection: UpstreamConnection) -> None:
         if connection.reusable and not self._closed:
+            # An answer left unread may have paused reading: idle, it must notice a close.
+            connection.resume_reading()
             connection.idle_since = asyncio.get_running_loop().time()
             connection.reused = True
             self._idle.append(connection)
@@ -169,6 +194,7 @@ class ConnectionPool:
                 if not retry:
                     raise
                 retry = False
+                self._discard_idle()
                 continue
             except BaseException:
                 connection.abandon()
@@ -184,19 +210,7 @@ class ConnectionPool:
     ) -> AsyncIterator[UpstreamAnswer]:
         """Sends a request whose body is streamed while the answer is awaited, so an upstream
         that answers early (a 413 before the body ends) is heard at once."""
-        connection = await self.acquire()
-        arrived = connection.begin(head_only=method == "HEAD")
-        sending = asyncio.ensure_future(_send_body(connection, head, chunks, chunked=chunked))
-        try:
-            await asyncio.wait((sending, arrived), return_when=asyncio.FIRST_COMPLETED)
-            if sending.done() and sending.exception() is not None:
-                raise sending.exception()  # type: ignore[misc]
-            answer = await arrived
-        except BaseException:
-            sending.cancel()
-            connection.abandon()
-            self.release(connection)
-            raise
+        connection, sending, answer = await self._start(method, head, _Body(chunks), chunked)
         try:
             yield answer
         finally:
@@ -209,10 +223,33 @@ class ConnectionPool:
                 connection.abandon()
             self.release(connection)
 
+    async def _start(
+        self, method: str, head: bytes, body: _Body, chunked: bool
+    ) -> tuple[UpstreamConnection, asyncio.Future[None], UpstreamAnswer]:
+        retry = method in _IDEMPOTENT
+        while True:
+            connection = await self.acquire()
+            arrived = connection.begin(head_only=method == "HEAD")
+            sending = asyncio.ensure_future(body.send(connection, head, chunked=chunked))
+            try:
+                await asyncio.wait((sending, arrived), return_when=asyncio.FIRST_COMPLETED)
+                if sending.done() and sending.exception() is not None:
+                    raise sending.exception()  # type: ignore[misc]
+                return connection, sending, await arrived
+            except BaseException as exc:
+                sending.cancel()
+                connection.abandon()
+                self.release(connection)
+                # As in `fetch`, for a request without a body: one cannot be read twice.
+                if isinstance(exc, StaleConnection) and retry and body.replayable:
+                    retry = False
+                    self._discard_idle()
+                    continue
+                raise
+
     async def close(self) -> None:
         self._closed = True
-        while self._idle:
-            self._discard(self._idle.pop())
+        self._discard_idle()
         for waiter in self._waiters:
             if not waiter.done():
                 waiter.set_result(None)
