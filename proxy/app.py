@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry
 
 from proxy.clock import Clock, SystemClock
 from proxy.config import SANDBOX, ConfigError, Settings, parse_listen
-from proxy.core.engine import plan_version
+from proxy.core.engine import VersionPlan, plan_version
 from proxy.core.pagination import OffsetPagination
 from proxy.core.relay import CallbackRelay
 from proxy.core.teams import TeamIdLookup
@@ -78,6 +78,18 @@ def _check_versions(settings: Settings, bundle: VersionBundle) -> None:
             f"versions.default: {settings.versions.default} is not one of "
             f"{', '.join(bundle.supported)}"
         )
+
+
+def _check_emulations(plans: dict[str, VersionPlan], emulators: Emulators) -> None:
+    """A change declaring an emulation nothing carries out would fail its first request: refuse
+    to start instead."""
+    for version, plan in plans.items():
+        for route, emulations in plan.emulations.items():
+            for emulation in emulators.unhandled(emulations):
+                raise ConfigError(
+                    f"translations: version {version} declares {type(emulation).__name__} on "
+                    f"{route}, but no emulator carries it out (register one in proxy/app.py)"
+                )
 
 
 async def start_embedded_sandbox(settings: Settings, clock: Clock) -> tuple[web.AppRunner, str]:
@@ -207,6 +219,7 @@ def create_app(
     secrets = secrets or load_webhook_secrets(settings)
     app[STATE] = state = build_state(settings, clock, stats)
     app[EMULATORS] = _emulators(settings, app[UPSTREAM], state, secrets, stats)
+    _check_emulations(app[PLANS], app[EMULATORS])
     app[WEBHOOK_RELAY] = WebhookRelay(
         settings.webhooks,
         secrets,
