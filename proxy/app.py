@@ -206,7 +206,7 @@ def create_app(
     status_words = {str(k): str(v) for k, v in settings.translation.status_words.items()}
     app[MIGRATION_CONTEXT] = MigrationContext(status_words=status_words)
     stats = _observability(app, registry or CollectorRegistry())
-    app[READINESS] = Readiness(settings.admin.ready_window_seconds)
+    app[READINESS] = Readiness(settings.admin.ready_window_seconds, clock)
     app[ACCESS_LOG] = access_log or AccessLog()
     app.on_cleanup.append(_close_access_log)
     app[UPSTREAM] = Upstream(

@@ -86,7 +86,7 @@ def build_state(settings: Settings, clock: Clock, stats: ComponentStats) -> Shar
     memory_deliveries = MemoryDeliveries(delivered)
     if settings.state.backend == "memory":
         return SharedState(memory_lists, memory_teams, memory_deliveries, LocalPolling())
-    link = RedisLink(connect(settings.state), settings.state, stats)
+    link = RedisLink(connect(settings.state), settings.state, stats, clock)
     return SharedState(
         RedisLists(paging, link, memory_lists, lists.stats),
         RedisTeams(link, memory_teams),

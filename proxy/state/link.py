@@ -8,7 +8,6 @@ then fall back to the process's own memory: answers stay correct, only the upstr
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Final, TypeVar
 
@@ -17,6 +16,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
+from proxy.clock import Clock
 from proxy.config import StateSettings
 from proxy.metrics import ComponentStats
 
@@ -46,8 +46,11 @@ def connect(settings: StateSettings) -> RedisClient:
 
 
 class RedisLink:
-    def __init__(self, client: RedisClient, settings: StateSettings, stats: ComponentStats) -> None:
+    def __init__(
+        self, client: RedisClient, settings: StateSettings, stats: ComponentStats, clock: Clock
+    ) -> None:
         self.client = client
+        self._clock = clock
         self.key_prefix = settings.key_prefix
         self._timeout = settings.timeout_seconds
         self._retry_seconds = settings.retry_seconds
@@ -66,7 +69,7 @@ class RedisLink:
 
     async def run(self, store: str, commands: Callable[[RedisClient], Awaitable[_T]]) -> _T:
         """The commands' result, or StateUnavailable (counted as a fallback of `store`)."""
-        if not self.available and time.monotonic() < self._retry_at:
+        if not self.available and self._clock.now() < self._retry_at:
             self._stats.state_fallbacks[store] += 1
             raise StateUnavailable(self.last_error)
         try:
@@ -83,7 +86,7 @@ class RedisLink:
 
     def _went_down(self, store: str, exc: BaseException) -> None:
         self._stats.state_fallbacks[store] += 1
-        self._retry_at = time.monotonic() + self._retry_seconds
+        self._retry_at = self._clock.now() + self._retry_seconds
         # The class name only: a message could carry the URL, and with it a password.
         self.last_error = type(exc).__name__
         if self.available:

@@ -29,7 +29,7 @@ PLAN = plan_version(BUNDLE, "2026-04-12")
 # Nine in ten drawn documents are canonical; a few of those carry an odd additive field, which a
 # translation drops. Below this share the fuzzing mostly exercises the error path.
 TRANSLATED_FLOOR: Final = 0.8
-EXAMPLES: Final = 200
+EXAMPLES: Final = 120
 
 
 def _translated_share(strategy: st.SearchStrategy[Any], translate: Callable[[Any], bool]) -> float:

@@ -235,6 +235,7 @@ PROBE_COMMAND = [
 ]
 
 
+@pytest.mark.process
 async def test_the_exec_probe_fails_on_any_answer_but_success(aiohttp_server: Any) -> None:
     async def answer(request: web.Request) -> web.Response:
         return web.Response(status=int(request.match_info["status"]))
