@@ -137,12 +137,16 @@ def canonical_events(draw: st.DrawFn) -> JSONObject:
 
 @st.composite
 def _bent(draw: st.DrawFn, documents: st.SearchStrategy[JSONObject]) -> JSONObject:
-    """A canonical document with one key dropped or given an odd value, possibly deep inside."""
+    """A canonical document with one key dropped or given an odd value, its own or one of an
+    object it holds (a Task's `progress`, a page's item)."""
     document = draw(documents)
+    inside: list[dict[str, Any]] = []
+    for value in document.values():
+        items = value if isinstance(value, list) else [value]
+        inside.extend(item for item in items if isinstance(item, dict) and item)
     target: dict[str, Any] = document
-    nested = [key for key, value in document.items() if isinstance(value, dict) and value]
-    if draw(st.booleans()) and nested:
-        target = document[draw(st.sampled_from(sorted(nested)))]
+    if draw(st.booleans()) and inside:
+        target = draw(st.sampled_from(inside))
     key = draw(st.sampled_from(sorted(target)))
     if draw(st.booleans()):
         del target[key]

@@ -29,7 +29,7 @@ PLAN = plan_version(BUNDLE, "2026-04-12")
 # Nine in ten drawn documents are canonical; a few of those carry an odd additive field, which a
 # translation drops. Below this share the fuzzing mostly exercises the error path.
 TRANSLATED_FLOOR: Final = 0.8
-EXAMPLES: Final = 120
+EXAMPLES: Final = 100
 
 
 def _translated_share(strategy: st.SearchStrategy[Any], translate: Callable[[Any], bool]) -> float:
@@ -72,9 +72,8 @@ def test_most_task_bodies_become_valid_jobs_on_every_task_route() -> None:
     assert _translated_share(TASKS, translate) >= TRANSLATED_FLOOR
 
 
-PAGES: Final = st.one_of(
-    st.lists(TASKS, max_size=4).map(lambda items: {"data": items}),
-    mostly_canonical(st.lists(canonical_tasks(), max_size=4).map(lambda items: {"data": items})),
+PAGES: Final = mostly_canonical(
+    st.lists(canonical_tasks(), max_size=3).map(lambda items: {"data": items})
 )
 
 
