@@ -85,6 +85,18 @@ def _check_versions(settings: Settings, bundle: VersionBundle) -> None:
         )
 
 
+def _check_emulations(plans: dict[str, VersionPlan], emulators: Emulators) -> None:
+    """A change declaring an emulation nothing carries out would fail its first request: refuse
+    to start instead."""
+    for version, plan in plans.items():
+        for route, emulations in plan.emulations.items():
+            for emulation in emulators.unhandled(emulations):
+                raise ConfigError(
+                    f"translations: version {version} declares {type(emulation).__name__} on "
+                    f"{route}, but no emulator carries it out (register one in proxy/app.py)"
+                )
+
+
 async def start_embedded_sandbox(settings: Settings, clock: Clock) -> tuple[web.AppRunner, str]:
     """The sandbox Moda API on a loopback port of the kernel's choosing: its runner and URL."""
     # Imported here: a proxy in front of the real Moda never loads the sandbox (some 8 MB).
@@ -219,7 +231,7 @@ def create_app(
     status_words = {str(k): str(v) for k, v in settings.translation.status_words.items()}
     app[MIGRATION_CONTEXT] = MigrationContext(status_words=status_words)
     stats = _observability(app, registry or CollectorRegistry())
-    app[READINESS] = Readiness(settings.admin.ready_window_seconds)
+    app[READINESS] = Readiness(settings.admin.ready_window_seconds, clock)
     app[ACCESS_LOG] = access_log or AccessLog()
     app.on_cleanup.append(_close_access_log)
     app[UPSTREAM] = Upstream(
@@ -262,6 +274,7 @@ def create_app(
             stats,
         )
     app[EMULATORS] = _emulators(settings, app, secrets)
+    _check_emulations(app[PLANS], app[EMULATORS])
     app.on_shutdown.append(_release_waiters)
     app.cleanup_ctx.append(_upstream_lifecycle(clock, sandbox_url))
     app.cleanup_ctx.append(usage.lifecycle)

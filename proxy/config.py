@@ -393,12 +393,6 @@ def settings_from_layers(*layers: Layer) -> Settings:
         raise ConfigError(_problem(exc, merged.origins)) from None
 
 
-def environment_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
-    """`MODA_PROXY__<SECTION>__<KEY>=<value>` for every key, for container deployments."""
-    layer = environment_layer(environ, Settings)
-    return {section: dict(values) for section, values in layer.sections.items()}
-
-
 def settings_from(data: Any, overrides: dict[str, dict[str, Any]] | None = None) -> Settings:
     """Settings from parsed YAML plus overrides, or a ConfigError naming the key."""
     if data is None:

@@ -28,9 +28,6 @@ JOB_ROUTES: Final = (START_JOB, GET_JOB)
 # moda-api.md §2.5: the published enum, plus the transient `canceling` of a 202 cancel answer.
 TASK_STATUSES: Final = TERMINAL_STATUSES | {"queued", "running", "canceling"}
 
-# The only words a 2026-04-12 client was ever sent (the G0 enum, which MCP still uses).
-CLIENT_STATUS_WORDS: Final = frozenset({"queued", "running", "completed", "failed", "cancelled"})
-
 # contract.md §2; operators may override single entries with `translation.status_words`.
 DEFAULT_STATUS_WORDS: Final = {
     "queued": "queued",

@@ -61,10 +61,6 @@ class VersionPlan:
     errors: Mapping[Route, Steps]
     upstream_routes: Mapping[Route, Route]
 
-    @property
-    def is_passthrough(self) -> bool:
-        return not (self.requests or self.queries or self.responses or self.events)
-
 
 def _frozen(table: dict[_K, list[_V]]) -> dict[_K, tuple[_V, ...]]:
     return {key: tuple(values) for key, values in table.items()}

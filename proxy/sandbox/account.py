@@ -124,7 +124,6 @@ class Account:
             done, key=lambda entry: entry[0].wall_at(entry[0].terminal_at)
         ):
             del self._pending[task.id]
-            task.settled = True
             if task.status(task.elapsed(now)) == "succeeded":
                 on_success(task.wall_at(task.terminal_at))
                 self.charge(task)

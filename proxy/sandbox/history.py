@@ -46,7 +46,6 @@ def _task(
         queued_for=4.0,
         running_for=running_for,
         outcome=outcome,
-        settled=True,
     )
     if canceled:
         task.cancel_requested = task.cancel_effective = 4.0 + running_for / 2

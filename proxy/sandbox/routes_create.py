@@ -61,7 +61,6 @@ def _duplicate_now(request: web.Request, account: Account, plan: Plan, body: Rem
         queued_for=0.0,
         running_for=0.0,
         planned_result=plan.result,
-        settled=True,
     )
     plan.on_success(task.created_wall)
     account.charge(task, used=0)

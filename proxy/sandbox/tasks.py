@@ -60,7 +60,6 @@ class Task:
     cancel_requested: float | None = None
     cancel_effective: float | None = None
     credits: JSONObject | None = None
-    settled: bool = False
 
     def elapsed(self, now: float) -> float:
         return now - self.created_mono

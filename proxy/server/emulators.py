@@ -1,6 +1,6 @@
 """Carries out the emulations changes declare, by wrapping the upstream's send."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from proxy.core.messages import ApiRequest, ApiResponse, Send
@@ -23,6 +23,10 @@ def _bound(emulator: Emulator, emulation: Emulation, inner: Send, version: str) 
 class Emulators:
     def __init__(self, by_kind: Mapping[type, Emulator]) -> None:
         self._by_kind = by_kind
+
+    def unhandled(self, emulations: Iterable[Emulation]) -> list[Emulation]:
+        """The emulations none of these emulators carries out."""
+        return [emulation for emulation in emulations if type(emulation) not in self._by_kind]
 
     def bind(self, emulations: tuple[Emulation, ...], send: Send, version: str) -> Send:
         """Wraps `send` so the emulation declared first is the one nearest the client."""

@@ -108,7 +108,7 @@ def build_state(
     # Only a shared backend keeps sealed credentials: the cipher is loaded for it alone.
     from proxy.state.sealing import CredentialSeal
 
-    link = RedisLink(connect(settings.state), settings.state, stats)
+    link = RedisLink(connect(settings.state), settings.state, stats, clock)
     return SharedState(
         RedisLists(paging, link, memory_lists, lists.stats),
         RedisTeams(link, memory_teams),

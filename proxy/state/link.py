@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final, TypeVar
 
+from proxy.clock import Clock
 from proxy.config import StateSettings
 from proxy.metrics import ComponentStats
 
@@ -51,8 +51,11 @@ def connect(settings: StateSettings) -> RedisClient:
 
 
 class RedisLink:
-    def __init__(self, client: RedisClient, settings: StateSettings, stats: ComponentStats) -> None:
+    def __init__(
+        self, client: RedisClient, settings: StateSettings, stats: ComponentStats, clock: Clock
+    ) -> None:
         self.client = client
+        self._clock = clock
         self.key_prefix = settings.key_prefix
         self._timeout = settings.timeout_seconds
         self._retry_seconds = settings.retry_seconds
@@ -74,7 +77,7 @@ class RedisLink:
 
     async def run(self, store: str, commands: Callable[[RedisClient], Awaitable[_T]]) -> _T:
         """The commands' result, or StateUnavailable (counted as a fallback of `store`)."""
-        if not self.available and time.monotonic() < self._retry_at:
+        if not self.available and self._clock.now() < self._retry_at:
             self._stats.state_fallbacks[store] += 1
             raise StateUnavailable(self.last_error)
         try:
@@ -91,7 +94,7 @@ class RedisLink:
 
     def _went_down(self, store: str, exc: BaseException) -> None:
         self._stats.state_fallbacks[store] += 1
-        self._retry_at = time.monotonic() + self._retry_seconds
+        self._retry_at = self._clock.now() + self._retry_seconds
         # The class name only: a message could carry the URL, and with it a password.
         self.last_error = type(exc).__name__
         if self.available:

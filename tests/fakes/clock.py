@@ -3,7 +3,7 @@
 import asyncio
 import heapq
 import itertools
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sized
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -30,18 +30,39 @@ class FakeClock:
         await asyncio.sleep(0)
 
 
+async def _loop_idle() -> None:
+    """Returns at the first loop iteration in which nothing but this coroutine ran.
+
+    Each `sleep(0)` leaves this coroutine ready, so the next iteration polls the sockets without
+    blocking and queues what they delivered behind it. Resuming to an empty ready queue twice in a
+    row means an iteration began with this coroutine alone, and its poll delivered nothing."""
+    loop = asyncio.get_running_loop()
+    ready: Sized = loop._ready  # type: ignore[attr-defined]  # asyncio's own loop, in tests
+    alone = 0
+    while alone < 2:
+        await asyncio.sleep(0)
+        alone = alone + 1 if not ready else 0
+
+
 class ManualClock:
     """A clock whose sleepers wake only when time is moved; `run` moves it as a test would wait.
 
-    `run(awaitable)` lets real I/O settle, then jumps straight to the next sleeper's wake-up, until
-    the awaitable is done: seconds of waiting cost milliseconds, in the order real time would give.
+    `run(awaitable)` lets the event loop run until it is idle, then jumps straight to the next
+    sleeper's wake-up, until the awaitable is done: seconds of waiting cost milliseconds, in the
+    order real time would give. Idle means a whole loop iteration ran nothing but this check, and
+    the sockets polled in it had nothing to read: loopback traffic between the servers of one test
+    is already in the peer's buffer when its writer returns, so it always lands before time moves.
+
+    A peer in another process (redis-server) answers after real time the loop cannot see; a test
+    talking to one passes `external_round_trip`, the real quiet to wait out before each move.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, external_round_trip: float = 0.0) -> None:
         self._now = 1000.0
         self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
         self._counter = itertools.count()
         self._activity = 0
+        self._external_round_trip = external_round_trip
 
     def now(self) -> float:
         return self._now
@@ -68,10 +89,13 @@ class ManualClock:
             wake_up.set_result(None)
 
     async def _settle(self) -> None:
-        """Returns once a whole real 20 ms passed with no sleeper added or woken."""
+        """Returns once the loop is idle (and, with an external peer, was quiet that long)."""
         while True:
             seen = self._activity
-            await asyncio.sleep(0.02)
+            await _loop_idle()
+            if self._external_round_trip:
+                await asyncio.sleep(self._external_round_trip)
+                await _loop_idle()
             if seen == self._activity:
                 return
 

@@ -9,10 +9,14 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 import proxy
 from tests.fakes.faulty import free_port
 from tests.fakes.processes import ROOT, run_proxy, running_proxy, terminate_under_load
+
+# Starts real processes: left out of the fast set (`pytest -m "not process"`).
+pytestmark = pytest.mark.process
 
 AUTH = {"Authorization": "Bearer moda_live_cli"}
 

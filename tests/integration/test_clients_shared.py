@@ -94,6 +94,7 @@ async def test_counts_made_while_redis_is_away_reach_it_when_it_is_back(
     assert gone.status == 503
 
     await redis_server.start()
+    clock.advance(1.0)  # past state.retry_seconds: the link tries Redis again
     await proxy.get("/v1/credits", headers=_headers("a"))
 
     async def reached_redis() -> bool:

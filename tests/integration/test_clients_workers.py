@@ -7,12 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from proxy.core.credentials import credential_fingerprint
 from tests.fakes.processes import RunningProxy, eventually, run_proxy, running_proxy
 from tests.fakes.redis_server import RedisServer
 from tests.integration.test_workers import fresh_connections, samples_by_worker
 from tests.report_page import parse_page
+
+pytestmark = pytest.mark.process
 
 UNPINNED = {"Authorization": "Bearer moda_live_report_unpinned", "User-Agent": "erp-sync/4"}
 PINNED = {"Authorization": "Bearer moda_live_report_pinned", "Moda-Version": "2026-04-12"}

@@ -8,7 +8,6 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -78,27 +77,19 @@ class Setup:
             assert got.status == 200
             return dict(await got.json())
 
+    async def received(self, count: int) -> list[dict[str, Any]]:
+        """Once `count` events arrived; time moves only if the caller runs this on the clock."""
+        while len(self.receiver.events) < count:
+            self.receiver.arrived.clear()
+            await self.receiver.arrived.wait()
+        return self.receiver.events
+
     async def events(self, count: int) -> list[dict[str, Any]]:
         """Lets time run until `count` events arrived."""
-
-        async def received() -> list[dict[str, Any]]:
-            while len(self.receiver.events) < count:
-                self.receiver.arrived.clear()
-                await self.receiver.arrived.wait()
-            return self.receiver.events
-
-        return await self.clock.run(received(), limit=600)
+        return await self.clock.run(self.received(count), limit=600)
 
     def reads_of(self, job_id: str) -> int:
         return len(self.sandbox.calls_to(f"/v1/tasks/{job_id}"))
-
-
-@pytest.fixture
-async def redis_server(tmp_path: Path) -> AsyncIterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    await server.start()
-    yield server
-    await server.kill()
 
 
 @pytest.fixture
@@ -202,6 +193,7 @@ async def _values(redis_url: str) -> list[bytes]:
         await client.aclose()
 
 
+@pytest.mark.process  # starts a redis-server
 async def test_with_redis_an_expiry_is_told_once_after_a_restart_by_one_of_two_replicas(
     setup: Setup, redis_server: RedisServer
 ) -> None:
@@ -240,7 +232,8 @@ async def test_a_task_a_client_waits_on_is_read_from_that_wait_not_again_upstrea
             url = proxy.make_url(f"/v1/tasks/{job['job_id']}")
             async with setup.session.get(url, headers=waiting) as held:
                 assert (await held.json())["status"] == "failed"
-            return await setup.events(1)
+            # Already on the clock: one clock.run at a time moves time.
+            return await setup.received(1)
 
         [event] = await setup.clock.run(wait_and_hear())
         stats = proxy.app[COMPONENT_STATS]
@@ -264,6 +257,7 @@ async def test_with_expiry_notices_off_nothing_is_kept_and_no_expiry_is_told(set
         await proxy.close()
 
 
+@pytest.mark.process  # starts a redis-server
 async def test_watches_sealed_under_another_relay_secret_are_dropped_unread(
     setup: Setup, redis_server: RedisServer
 ) -> None:

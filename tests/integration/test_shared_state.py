@@ -33,6 +33,9 @@ from tests.fakes.redis_server import RedisServer
 from tests.fakes.sandbox import RecordedSandbox, start_sandbox
 from tests.integration.conftest import CANONICAL, LEGACY, TOKEN, make_settings
 
+# Starts real processes: left out of the fast set (`pytest -m "not process"`).
+pytestmark = pytest.mark.process
+
 Client = TestClient[web.Request, web.Application]
 SIGNING_SECRET = "whsec_shared_state"
 RELAY_KEY = b"one relay key on every replica"
@@ -65,7 +68,8 @@ def start_replicas(
     aiohttp_client: AiohttpClient, aiohttp_server: AiohttpServer, redis_server: RedisServer
 ) -> StartReplicas:
     async def start(backend: str = "redis") -> Replicas:
-        clock = ManualClock()
+        # Redis answers from another process, after real time the event loop cannot see.
+        clock = ManualClock(external_round_trip=0.02)
         sandbox = await start_sandbox(
             aiohttp_server, clock, SandboxSettings(queued_seconds=2, running_seconds=8)
         )
@@ -286,7 +290,7 @@ async def test_while_redis_is_down_answers_stay_right_and_it_is_used_again_once_
     assert await _metric(admin, 'proxy_state_fallbacks_total{store="pagination"}') > 0
 
     await redis_server.start()
-    await asyncio.sleep(0.3)  # past state.retry_seconds
+    await replicas.clock.advance(0.3)  # past state.retry_seconds
     cost, seen = await _read_alternately(replicas)
     assert len(seen) == 301  # the task waited on above made a canvas
     assert cost == 15
@@ -304,7 +308,9 @@ async def test_a_lease_left_by_a_dead_poller_is_taken_over(
     path = f"/v1/tasks/{created['job_id']}"
     # Another replica took the lease, then died: it never polls, renews or resigns.
     ghost_settings = StateSettings(redis_url=redis_server.url, wait_lease_seconds=0.3)
-    ghost_link = RedisLink(connect(ghost_settings), ghost_settings, ComponentStats())
+    ghost_link = RedisLink(
+        connect(ghost_settings), ghost_settings, ComponentStats(), replicas.clock
+    )
     fingerprint = credential_fingerprint(LEGACY["Authorization"])
     assert fingerprint is not None
     ghost = RedisWaitLeases(ghost_link, ghost_settings)

@@ -26,6 +26,9 @@ from tests.fakes.processes import (
     terminate_under_load,
 )
 
+# Starts real processes: left out of the fast set (`pytest -m "not process"`).
+pytestmark = pytest.mark.process
+
 TWO_WORKERS = ("--workers", "2")
 AUTH = {"Authorization": "Bearer moda_live_workers"}
 LEGACY = {**AUTH, "Moda-Version": "2026-04-12"}

@@ -19,7 +19,7 @@ import yaml
 from aiohttp import web
 from yarl import URL
 
-from proxy.config import Settings, environment_overrides, parse_listen, settings_from
+from proxy.config import Settings, load_settings, parse_listen, settings_from
 from tests import dockerfile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -235,6 +235,7 @@ PROBE_COMMAND = [
 ]
 
 
+@pytest.mark.process
 async def test_the_exec_probe_fails_on_any_answer_but_success(aiohttp_server: Any) -> None:
     async def answer(request: web.Request) -> web.Response:
         return web.Response(status=int(request.match_info["status"]))
@@ -362,10 +363,18 @@ def test_the_gateway_service_routes_to_the_public_port_only() -> None:
     assert [p["targetPort"] for p in ports] in (["http"], [PUBLIC_PORT])
 
 
-def test_the_containers_environment_loads_with_the_config_map(example: Example) -> None:
+def _loaded(tmp_path: Path, config_text: str, environ: dict[str, str]) -> Settings:
+    """The settings a container reads: its mounted config file under its environment."""
+    path = tmp_path / "config.yaml"
+    path.write_text(config_text)
+    return load_settings(path, environ=environ)
+
+
+def test_the_containers_environment_loads_with_the_config_map(
+    example: Example, tmp_path: Path
+) -> None:
     env = {var["name"]: var["value"] for var in example.container.get("env", []) if "value" in var}
-    config = example.config_text
-    settings = settings_from(yaml.safe_load(config), environment_overrides(env))
+    settings = _loaded(tmp_path, example.config_text, env)
     grace = example.pod.get("terminationGracePeriodSeconds", 30)
     assert settings.server.drain_seconds + settings.server.shutdown_grace_seconds < grace
 
@@ -410,7 +419,7 @@ def test_no_secret_value_is_in_a_config_map() -> None:
                 assert name not in text, f"{name} belongs in a Secret, not ConfigMap {key!r}"
 
 
-def test_the_gateway_shares_state_through_its_redis() -> None:
+def test_the_gateway_shares_state_through_its_redis(tmp_path: Path) -> None:
     gateway = _example("gateway")
     settings = gateway.settings()
     assert settings.state.backend == "redis"
@@ -428,8 +437,8 @@ def test_the_gateway_shares_state_through_its_redis() -> None:
     assert url.port == redis_service["spec"]["ports"][0]["port"]
     assert url.password == _redis_password()
     assert URL(settings.state.redis_url).password is None, "a password belongs in the Secret"
-    from_secret = environment_overrides({"MODA_PROXY__STATE__REDIS_URL": str(url)})
-    with_secret = settings_from(yaml.safe_load(gateway.config_text), from_secret)
+    from_secret = {"MODA_PROXY__STATE__REDIS_URL": str(url)}
+    with_secret = _loaded(tmp_path, gateway.config_text, from_secret)
     assert with_secret.state.redis_url == str(url)
     (policy,) = _of_kind(gateway.documents, "NetworkPolicy")
     proxy_labels = gateway.deployment["spec"]["template"]["metadata"]["labels"]

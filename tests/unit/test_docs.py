@@ -105,3 +105,15 @@ def test_every_markdown_file_mentioned_is_in_the_repository(doc: Path) -> None:
 )
 def test_anchors_are_made_as_github_makes_them(heading: str, anchor: str) -> None:
     assert slug(heading) == anchor
+
+
+def _pytest_arguments(line: str) -> str:
+    return line.split("-m pytest", 1)[1].strip()
+
+
+def test_ci_runs_the_readmes_test_command() -> None:
+    readme = [line for line in (ROOT / "README.md").read_text().splitlines() if "-m pytest" in line]
+    ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if "-m pytest" in line]
+    assert len(readme) == len(ci) == 1
+    assert _pytest_arguments(readme[0]) == _pytest_arguments(ci[0])
+    assert ci[0].startswith(".venv/bin/python -m coverage run -m pytest")

@@ -63,10 +63,40 @@ class CursorPage(_Upstream):
     total: int | None
 
 
+class TaskList(CursorPage):
+    """`GET /v1/tasks`: items are the full Task envelope."""
+
+    data: list[Task]  # type: ignore[assignment]
+
+
+class CanvasCreator(_Upstream):
+    id: str
+    name: str
+    email: str
+
+
+class Canvas(_Upstream):
+    """A canvas record (moda-api.md §2.6): list and search items, and what the sandbox answers to
+    `GET /v1/canvases/{id}` (Moda's own answer there is pseudo-HTML and CSS)."""
+
+    id: str = Field(pattern=r"^cvs_[0-9A-HJKMNP-TV-Z]{26}$")
+    name: str
+    url: str
+    category: str
+    visibility: str
+    created_at: str
+    updated_at: str
+    created_by: CanvasCreator
+
+
+class CanvasList(CursorPage):
+    data: list[Canvas]  # type: ignore[assignment]
+
+
 class CanvasSearchPage(_Upstream):
     """`GET /v1/canvases/search`: an offset lane, without a total or a cursor."""
 
-    canvases: list[dict[str, object]]
+    canvases: list[Canvas]
     returned: int
     limit: int
     offset: int
@@ -221,3 +251,51 @@ class BrandKit(_Upstream):
     colors: list[BrandKitColor]
     fonts: list[BrandKitFont]
     logos: list[BrandKitLogoGroup]
+
+
+class BrandKitList(CursorPage):
+    data: list[BrandKit]  # type: ignore[assignment]
+
+
+class OrganizationTeam(_Upstream):
+    id: str
+    name: str
+    is_default: bool
+
+
+class Organization(_Upstream):
+    """An item of `GET /v1/organizations` (moda-api.md §2.6): role-scoped, with its teams."""
+
+    id: str
+    name: str
+    role: str
+    teams: list[OrganizationTeam]
+
+
+class OrganizationList(CursorPage):
+    data: list[Organization]  # type: ignore[assignment]
+
+
+class Event(_Upstream):
+    """An item of `GET /v1/events`: Moda documents the list, not its items; this is the
+    sandbox's record of one write."""
+
+    id: str = Field(pattern=r"^evt_[0-9A-HJKMNP-TV-Z]{26}$")
+    type: str
+    created_at: str
+    method: str
+    path: str
+    status: int
+
+
+class EventList(CursorPage):
+    data: list[Event]  # type: ignore[assignment]
+
+
+class AccountCredits(_Upstream):
+    """`GET /v1/credits`, as captured live (moda-api.md §9)."""
+
+    credits_limit: int
+    credits_remaining: int
+    credits_reset_date: str | None
+    plan: str

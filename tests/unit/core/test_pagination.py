@@ -257,3 +257,43 @@ def test_the_end_of_the_list_outranks_a_count_that_disagrees() -> None:
     upstream = CountedCursorList(30, reported_total=999)
     _, facts = serve_counted(upstream, fresh_state(), PageRequest(0, 100, ()))
     assert facts == PageFacts(0, 100, 30, True, False)
+
+
+def test_a_cursor_refused_while_counting_is_forgotten_and_counting_resumes_before_it() -> None:
+    upstream, state = CursorList(450, expired=frozenset({100})), fresh_state()
+    one_counted_page = WalkLimits(PAGE_SIZE, 1000, count_max_pages=1)
+    serve(upstream, state, PageRequest(0, 20, ()), one_counted_page)  # remembers 20 and 100
+    upstream.era += 1
+    walk = PageWalk(state, PageRequest(0, 20, ()), LIMITS)
+    while (fetch := walk.next_fetch()) is not None:
+        answer = upstream.fetch(fetch.position, fetch.cursor, fetch.size)
+        if answer is None:
+            assert walk.counting
+            walk.refuse_cursor()
+        else:
+            walk.receive(*answer)
+    assert walk.forgotten == [100]
+    assert walk.facts() == PageFacts(0, 20, 450, True, True)
+
+
+def test_counting_stopped_after_a_failure_leaves_a_lower_bound() -> None:
+    upstream = CursorList(500)
+    walk = PageWalk(fresh_state(), PageRequest(0, 20, ()), LIMITS)
+    while not walk.counting:
+        fetch = walk.next_fetch()
+        assert fetch is not None
+        answer = upstream.fetch(fetch.position, fetch.cursor, fetch.size)
+        assert answer is not None
+        walk.receive(*answer)
+    assert walk.next_fetch() is not None
+    walk.stop_counting()
+    assert walk.next_fetch() is None
+    assert walk.facts() == PageFacts(0, 20, 21, False, True)
+
+
+def test_an_answer_with_no_fetch_pending_is_a_programming_error() -> None:
+    walk = PageWalk(fresh_state(), PageRequest(0, 20, ()), LIMITS)
+    walk.receive([1, 2], None)
+    assert walk.next_fetch() is None
+    with pytest.raises(RuntimeError, match="no upstream fetch is pending"):
+        walk.receive([3], None)

@@ -1,4 +1,9 @@
+import base64
+import hashlib
+import hmac
+import json
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -34,6 +39,34 @@ def test_an_altered_token_is_refused(mutate: Callable[[str], str]) -> None:
 def test_a_token_sealed_with_another_key_is_refused() -> None:
     with pytest.raises(InvalidToken):
         unseal(KEY, seal(b"other", RelayTarget("https://example.com/hook", None, "2026-04-12")))
+
+
+def _signed(payload: bytes) -> str:
+    """A token for any payload, signed as the proxy signs: what only a leaked key could make."""
+    encoded = base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
+    tag = hmac.new(KEY, encoded.encode(), hashlib.sha256).digest()
+    return f"{encoded}.{base64.urlsafe_b64encode(tag).rstrip(b'=').decode()}"
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "not json",
+        [],
+        {"u": "https://example.com/hook", "v": "2026-04-12"},
+        {"u": 7, "f": None, "v": "2026-04-12"},
+        {"u": "https://example.com/hook", "f": None, "v": None},
+        {"u": "https://example.com/hook", "f": 7, "v": "2026-04-12"},
+    ],
+)
+def test_a_well_signed_token_with_a_malformed_target_is_refused(document: Any) -> None:
+    payload = document.encode() if isinstance(document, str) else json.dumps(document).encode()
+    well_formed = {"u": "https://a.example", "f": None, "v": "x"}
+    assert unseal(KEY, _signed(json.dumps(well_formed).encode())) == RelayTarget(
+        "https://a.example", None, "x"
+    )
+    with pytest.raises(InvalidToken):
+        unseal(KEY, _signed(payload))
 
 
 def test_callback_urls_must_be_https_public_hosts_without_credentials() -> None:

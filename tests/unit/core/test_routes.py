@@ -24,6 +24,7 @@ def test_match_is_none_for_other_methods_lengths_and_empty_segments() -> None:
     assert TABLE.match("DELETE", "/v1/tasks/task_1") is None
     assert TABLE.match("GET", "/v1/tasks/task_1/extra") is None
     assert TABLE.match("GET", "/v1/tasks//") is None
+    assert TABLE.match("POST", "/v1/tasks//cancel") is None
     assert TABLE.match("GET", "/v2/tasks/task_1") is None
 
 

@@ -1,3 +1,5 @@
+from typing import get_args
+
 import pytest
 
 from proxy.core.versioning import MigrationContext
@@ -6,7 +8,10 @@ from translations.changes.rename_task_statuses import (
     rename_job_status,
     status_changes_meaning,
 )
-from translations.common import CLIENT_STATUS_WORDS
+from translations.models.client import JobResponse
+
+# The only words a 2026-04-12 client was ever sent.
+CLIENT_STATUS_WORDS = get_args(JobResponse.model_fields["status"].annotation)
 
 
 @pytest.mark.parametrize(
