@@ -101,18 +101,22 @@ class Upstream:
             raise UpstreamUnavailable("The request target does not belong to the upstream.")
         if query:
             target = f"{target}?{URL.build(query=query).raw_query_string}"
-        lines = [f"{method} ".encode(), self._prefix, target.encode(), b" HTTP/1.1\r\n"]
-        lines.append(self._host_line)
-        lines.extend(
-            f"{name}: {value}\r\n".encode(errors="surrogateescape")
-            for name, value in headers.items()
-        )
+        fields = "".join([f"{name}: {value}\r\n" for name, value in headers.items()])
         if length is not None:
-            lines.append(b"Content-Length: %d\r\n" % length)
+            fields += f"Content-Length: {length}\r\n"
         elif chunked:
-            lines.append(b"Transfer-Encoding: chunked\r\n")
-        lines.append(b"\r\n")
-        return b"".join(lines)
+            fields += "Transfer-Encoding: chunked\r\n"
+        return b"".join(
+            (
+                f"{method} ".encode(),
+                self._prefix,
+                target.encode(),
+                b" HTTP/1.1\r\n",
+                self._host_line,
+                fields.encode(errors="surrogateescape"),
+                b"\r\n",
+            )
+        )
 
     async def send(self, request: ApiRequest) -> ApiResponse:
         """A buffered exchange; the caller asks for `Accept-Encoding: identity` (see convert)."""
