@@ -8,9 +8,19 @@ from dataclasses import dataclass, field
 class Route:
     method: str
     template: str
+    # Computed once: a route keys several plan lookups and labels every request it serves.
+    label: str = field(init=False, compare=False, repr=False)
+    _hash: int = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", f"{self.method} {self.template}")
+        object.__setattr__(self, "_hash", hash((self.method, self.template)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def __str__(self) -> str:
-        return f"{self.method} {self.template}"
+        return self.label
 
     @property
     def segments(self) -> tuple[str, ...]:
