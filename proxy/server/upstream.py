@@ -171,12 +171,14 @@ class Upstream:
                                 upstream_turn=turns.upstream, client_turn=turns.client
                             )
                         chunked = body is not None and not declared
+                        # A bodiless POST says Content-Length: 0, once: the client's if it sent it.
+                        empty = body is None and not declared and method in _BODY_METHODS
                         head = self.request_head(
                             method,
                             target,
                             headers,
                             chunked=chunked,
-                            length=0 if body is None and method in _BODY_METHODS else None,
+                            length=0 if empty else None,
                         )
                         try:
                             answer = await exits.enter_async_context(

@@ -634,6 +634,22 @@ async def test_a_streamed_upload_without_a_length_goes_upstream_chunked(
     assert received.wire_body.endswith(b"\r\n0\r\n\r\n")
 
 
+@pytest.mark.parametrize("sent", [{"Content-Length": "0"}, {}], ids=["length 0", "no length"])
+async def test_a_passed_through_post_without_a_body_carries_one_content_length(
+    serve: Serve, start_proxy: ProxyFactory, sent: dict[str, str]
+) -> None:
+    # The official CLI's `moda export` sends `Content-Length: 0`: a second one is a 400 upstream.
+    server, url = await serve(_recording_then_ok)
+    proxy = await start_proxy(url)
+
+    answer = await proxy.post("/v1/canvases/cvs_1/export", headers={**AUTH, **sent})
+
+    assert answer.status == 200
+    [received] = server.exchanges
+    assert received.headers.getall("Content-Length") == ["0"]
+    assert "Transfer-Encoding" not in received.headers
+
+
 async def test_a_streamed_upload_with_a_length_goes_upstream_byte_for_byte(
     serve: Serve, start_proxy: ProxyFactory
 ) -> None:
