@@ -7,7 +7,6 @@ import importlib
 import json
 import logging
 import os
-import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
@@ -24,6 +23,7 @@ from proxy.keys import READINESS
 from proxy.logs import configure_logging, tag_log_lines
 from proxy.report_table import format_report
 from proxy.server.listener import start_listener
+from proxy.signals import stop_event
 from proxy.workers import (
     WORKER_ENV,
     WorkerSpec,
@@ -97,14 +97,6 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(path, _overrides(args), os.environ, flag_names=flag_names)
 
 
-async def _wait_for_signal() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
-
-
 async def _serve(settings: Settings, app: web.Application) -> None:
     proxy = await start_listener(app, settings.server, listen=settings.server.listen)
     admin = await start_listener(
@@ -119,7 +111,7 @@ async def _serve(settings: Settings, app: web.Application) -> None:
         settings.versions.default,
     )
     try:
-        await _wait_for_signal()
+        await stop_event().wait()
         # Readiness turns false first, so a load balancer stops sending before the port closes.
         app[READINESS].draining = True
         _log.info(
@@ -144,7 +136,7 @@ async def _serve_sandbox(settings: Settings, listen: str) -> None:
         raise
     _log.info("sandbox Moda API (2026-05-01) listening on %s", sandbox.url)
     try:
-        await _wait_for_signal()
+        await stop_event().wait()
     finally:
         await sandbox.close()
 

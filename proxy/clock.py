@@ -25,3 +25,15 @@ class SystemClock:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(seconds, 0.0))
+
+
+async def sleep_or_wake(clock: Clock, seconds: float, wakeup: asyncio.Event) -> None:
+    """Sleeps `seconds` on `clock`, or until `wakeup` is set if that comes first."""
+    timer = asyncio.ensure_future(clock.sleep(seconds))
+    woken = asyncio.ensure_future(wakeup.wait())
+    try:
+        await asyncio.wait({timer, woken}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        # Not awaited: a cancel arriving while awaiting them would be swallowed with theirs.
+        timer.cancel()
+        woken.cancel()

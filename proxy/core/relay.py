@@ -6,19 +6,15 @@ credential's fingerprint and the version to translate to, and the proxy only eve
 inside tokens whose HMAC it made itself.
 """
 
-import base64
-import hashlib
-import hmac
 import ipaddress
-import json
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit
 
 from proxy.core.routes import Route
+from proxy.core.tokens import InvalidToken, open_document, sign_document
 from proxy.errors import CallbackRefused
 
-_SEPARATOR: Final = "."
 _LOCAL_NAMES: Final = frozenset({"localhost"})
 
 
@@ -29,37 +25,16 @@ class RelayTarget:
     version: str
 
 
-class InvalidToken(Exception):
-    """Forged, altered or malformed: nothing may be delivered for it."""
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _tag(secret: bytes, payload: str) -> str:
-    return _b64(hmac.new(secret, payload.encode(), hashlib.sha256).digest())
-
-
 def seal(secret: bytes, target: RelayTarget) -> str:
-    document = {"u": target.url, "f": target.fingerprint, "v": target.version}
-    payload = _b64(json.dumps(document, separators=(",", ":")).encode())
-    return f"{payload}{_SEPARATOR}{_tag(secret, payload)}"
+    return sign_document(secret, {"u": target.url, "f": target.fingerprint, "v": target.version})
 
 
 def unseal(secret: bytes, token: str) -> RelayTarget:
-    payload, separator, tag = token.partition(_SEPARATOR)
-    if not separator or not hmac.compare_digest(_tag(secret, payload), tag):
+    """The target sealed into `token`, or InvalidToken."""
+    document = open_document(secret, token)
+    if not isinstance(document, dict):
         raise InvalidToken
-    try:
-        document = json.loads(_unb64(payload))
-        url, fingerprint, version = document["u"], document["f"], document["v"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InvalidToken from exc
+    url, fingerprint, version = document.get("u"), document.get("f", ...), document.get("v")
     if not (isinstance(url, str) and isinstance(version, str)):
         raise InvalidToken
     if fingerprint is not None and not isinstance(fingerprint, str):

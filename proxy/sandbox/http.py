@@ -2,7 +2,6 @@
 
 import json
 import logging
-import re
 import uuid
 from collections.abc import Mapping
 from typing import Any, Final
@@ -10,7 +9,7 @@ from typing import Any, Final
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from proxy.core.envelope import error_body
+from proxy.core.envelope import error_body, http_error_codes, is_sane_request_id
 from proxy.sandbox.account import Account
 from proxy.sandbox.errors import (
     SandboxError,
@@ -23,12 +22,6 @@ from proxy.sandbox.keys import REQUEST_ID, SANDBOX_STATE, TOKEN
 SANDBOX_VERSION: Final = "2026-05-01"
 CLI_LATEST_HEADER: Final = "Moda-Cli-Latest-Version"
 CLI_MINIMUM_HEADER: Final = "Moda-Cli-Minimum-Version"
-_SANE_REQUEST_ID: Final = re.compile(r"^[\x21-\x7e]{1,128}$")
-_STATUS_ERRORS: Final = {
-    404: ("not_found", "not_found"),
-    405: ("invalid_request", "method_not_allowed"),
-    413: ("invalid_request", "payload_too_large"),
-}
 logger = logging.getLogger(__name__)
 
 
@@ -60,7 +53,7 @@ async def sandbox_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 def _request_id(request: web.Request) -> str:
     given = request.headers.get("X-Request-ID", "")
-    return given if _SANE_REQUEST_ID.match(given) else str(uuid.uuid4())
+    return given if is_sane_request_id(given) else str(uuid.uuid4())
 
 
 def _check_version(request: web.Request) -> None:
@@ -78,7 +71,7 @@ def _bearer_token(request: web.Request) -> str:
 
 
 def _from_http_exception(request: web.Request, exc: web.HTTPException) -> SandboxError:
-    type_, code = _STATUS_ERRORS.get(exc.status, ("invalid_request", "invalid_request"))
+    type_, code = http_error_codes(exc.status)
     if exc.status == 404:
         message = f"No route matches {request.method} {request.path}."
     elif exc.status == 405:

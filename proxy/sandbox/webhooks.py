@@ -7,7 +7,6 @@ fresh timestamp.
 """
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections import deque
@@ -16,14 +15,14 @@ from typing import Final
 
 import aiohttp
 
-from proxy.clock import Clock
+from proxy.clock import Clock, sleep_or_wake
 from proxy.core.payload import JSONObject
-from proxy.core.signing import sign
 from proxy.sandbox.account import Account
 from proxy.sandbox.settings import SandboxSettings
 from proxy.sandbox.stamps import fresh_id, iso
 from proxy.sandbox.task_view import render_task
 from proxy.sandbox.tasks import Task
+from proxy.signed_post import post_signed
 
 API_VERSION: Final = "2026-05-01"
 _EVENT_TYPES: Final = {
@@ -52,7 +51,8 @@ class WebhookDispatcher:
         self.attempts: deque[DeliveryAttempt] = deque(maxlen=1000)
 
     async def open(self) -> None:
-        self._session = aiohttp.ClientSession()
+        timeout = aiohttp.ClientTimeout(total=self._settings.webhook_timeout_seconds)
+        self._session = aiohttp.ClientSession(timeout=timeout)
 
     async def close(self) -> None:
         for waiter in list(self._waiters):
@@ -86,7 +86,7 @@ class WebhookDispatcher:
         wakeup = self._wakeups[task.id]
         while (left := task.seconds_to_next_change(task.elapsed(self._clock.now()))) is not None:
             wakeup.clear()
-            await _sleep_or_wake(self._clock, left, wakeup)
+            await sleep_or_wake(self._clock, left, wakeup)
 
     def _event_for(self, task: Task) -> JSONObject | None:
         """Expired tasks fire nothing: the closed event set (§4) has no expiry event."""
@@ -117,30 +117,9 @@ class WebhookDispatcher:
     async def _post(self, url: str, body: bytes) -> int | None:
         if self._session is None:
             raise RuntimeError("the webhook dispatcher was not opened")
-        timestamp = int(self._clock.wall().timestamp())
-        headers = {
-            "Content-Type": "application/json",
-            "X-Webhook-Timestamp": str(timestamp),
-            "X-Webhook-Signature": sign(self._settings.webhook_signing_secret, timestamp, body),
-        }
-        timeout = aiohttp.ClientTimeout(total=self._settings.webhook_timeout_seconds)
+        secret = self._settings.webhook_signing_secret
         try:
-            async with self._session.post(
-                url, data=body, headers=headers, allow_redirects=False, timeout=timeout
-            ) as response:
-                return response.status
+            return await post_signed(self._session, url, body, secret=secret, clock=self._clock)
         except (aiohttp.ClientError, TimeoutError) as error:
             logger.info("webhook delivery to %s failed: %r", url, error)
             return None
-
-
-async def _sleep_or_wake(clock: Clock, seconds: float, wakeup: asyncio.Event) -> None:
-    sleeper = asyncio.ensure_future(clock.sleep(seconds))
-    waker = asyncio.ensure_future(wakeup.wait())
-    try:
-        await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for pending in (sleeper, waker):
-            pending.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pending

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 import orjson
 
-from proxy.clock import Clock
+from proxy.clock import Clock, sleep_or_wake
 from proxy.config import Settings
 from proxy.core.expiry import Verdict, expiry_event, read_verdict
 from proxy.core.messages import ApiRequest, Send
@@ -102,13 +102,7 @@ class ExpiryWatcher:
         if delay <= 0:
             await asyncio.sleep(0)  # more are due (a full batch): read them, letting others run
             return
-        timer = asyncio.ensure_future(self._clock.sleep(delay))
-        woken = asyncio.ensure_future(self._wakeup.wait())
-        try:
-            await asyncio.wait({timer, woken}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            timer.cancel()
-            woken.cancel()
+        await sleep_or_wake(self._clock, delay, self._wakeup)
 
     async def _read(self, watch: ExpiryWatch, now: float) -> None:
         if now >= watch.until:

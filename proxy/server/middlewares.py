@@ -2,13 +2,13 @@
 
 import json
 import logging
-from typing import Any, Final
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from proxy.core.engine import migrate_response
-from proxy.core.envelope import error_body
+from proxy.core.envelope import error_body, http_error_codes
 from proxy.core.targets import check_header_size, check_target
 from proxy.errors import ProxyError, TranslationError, UnsupportedVersion
 from proxy.keys import (
@@ -22,12 +22,6 @@ from proxy.server.facts import request_facts
 from proxy.server.request_ids import request_id
 
 _log = logging.getLogger(__name__)
-_HTTP_ERROR_CODES: Final = {
-    404: ("not_found", "not_found"),
-    405: ("invalid_request", "method_not_allowed"),
-    413: ("invalid_request", "request_too_large"),
-    431: ("invalid_request", "request_header_fields_too_large"),
-}
 
 
 def _answer_version(request: web.Request) -> str:
@@ -85,7 +79,7 @@ def _render_proxy_error(request: web.Request, exc: ProxyError) -> web.Response:
 
 
 def _render_http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
-    type_, code = _HTTP_ERROR_CODES.get(exc.status, ("invalid_request", "invalid_request"))
+    type_, code = http_error_codes(exc.status)
     response = error_response(
         request, status=exc.status, type_=type_, code=code, message=exc.reason + "."
     )

@@ -9,7 +9,7 @@ from typing import Any, Final
 from aiohttp import web
 from multidict import CIMultiDict
 
-from proxy.clock import Clock
+from proxy.clock import Clock, sleep_or_wake
 from proxy.config import PreferWaitSettings
 from proxy.core.messages import ApiRequest, ApiResponse, Send
 from proxy.core.prefer import (
@@ -188,13 +188,7 @@ class WaitHub:
         remaining = deadline - self._clock.now()
         if remaining <= 0 or watch.released.is_set():
             return
-        timer = asyncio.ensure_future(self._clock.sleep(remaining))
-        released = asyncio.ensure_future(watch.released.wait())
-        try:
-            await asyncio.wait({timer, released}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            timer.cancel()
-            released.cancel()
+        await sleep_or_wake(self._clock, remaining, watch.released)
 
     def _next_delay(self, document: dict[str, Any]) -> float:
         settings = self._settings

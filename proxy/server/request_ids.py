@@ -7,18 +7,13 @@ sent none, the upstream's own id names the request (it is what Moda's support ca
 when neither exists does the proxy make one up.
 """
 
-import re
-from typing import Final
-
 from aiohttp import web
 from multidict import CIMultiDict
 
+from proxy.core.envelope import is_sane_request_id
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
 from proxy.server.facts import request_facts
 from proxy.server.id_source import new_request_id
-
-# Ids are written into log lines and headers: a conservative alphabet, a bounded length.
-_SAFE_REQUEST_ID: Final = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 def request_id(request: web.Request) -> str:
@@ -27,7 +22,7 @@ def request_id(request: web.Request) -> str:
     known = facts.request_id
     if known is None:
         given = request.headers.get(REQUEST_ID_HEADER, "")
-        known = facts.request_id = given if _SAFE_REQUEST_ID.match(given) else new_request_id()
+        known = facts.request_id = given if is_sane_request_id(given) else new_request_id()
     return known
 
 

@@ -17,8 +17,9 @@ from aiohttp import web
 from proxy.clock import Clock
 from proxy.config import WebhookSettings
 from proxy.core.engine import VersionPlan, migrate_response
-from proxy.core.relay import InvalidToken, RelayTarget, unseal
-from proxy.core.signing import check_signature, sign
+from proxy.core.relay import RelayTarget, unseal
+from proxy.core.signing import check_signature
+from proxy.core.tokens import InvalidToken
 from proxy.core.versioning import MigrationContext
 from proxy.errors import (
     ClientRequestError,
@@ -30,6 +31,7 @@ from proxy.errors import (
 )
 from proxy.metrics import ComponentStats
 from proxy.secrets import WebhookSecrets
+from proxy.signed_post import post_signed
 from proxy.state import Claim, DeliveryLedger
 from proxy.state.expiry import ExpiryWatches
 
@@ -172,18 +174,15 @@ class WebhookRelay:
     async def _deliver(self, url: str, secret: str, payload: bytes) -> None:
         if self._session is None:
             raise RuntimeError("the relay is used before the app started")
-        timestamp = int(self._clock.wall().timestamp())
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": _USER_AGENT,
-            "X-Webhook-Timestamp": str(timestamp),
-            "X-Webhook-Signature": sign(secret, timestamp, payload),
-        }
         try:
-            async with self._session.post(
-                url, data=payload, headers=headers, allow_redirects=False
-            ) as response:
-                status = response.status
+            status = await post_signed(
+                self._session,
+                url,
+                payload,
+                secret=secret,
+                clock=self._clock,
+                headers={"User-Agent": _USER_AGENT},
+            )
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DeliveryFailed("The client's endpoint could not be reached.") from exc
         if not 200 <= status < 300:

@@ -20,9 +20,9 @@ from proxy.app import listen_url, start_embedded_sandbox
 from proxy.clock import SystemClock
 from proxy.config import SANDBOX, Settings, parse_listen
 from proxy.server.listener import start_listener
+from proxy.signals import stop_event
 from proxy.workers.admin import Supervision, create_supervisor_admin_app
 from proxy.workers.pool import WorkerPool
-from proxy.workers.signals import stop_event
 from proxy.workers.sockets import PublicPort
 
 _log = logging.getLogger("proxy")

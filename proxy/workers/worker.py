@@ -26,8 +26,8 @@ from aiohttp import web
 from proxy.app import create_admin_app
 from proxy.keys import READINESS
 from proxy.server.listener import start_listener
+from proxy.signals import stop_event
 from proxy.workers.handoff import WorkerSpec
-from proxy.workers.signals import stop_event
 
 _log = logging.getLogger(__name__)
 _SUPERVISOR_CHECK_SECONDS: Final = 0.5

@@ -121,6 +121,16 @@ async def test_a_given_request_id_is_echoed(sandbox: Client) -> None:
     assert (await failed.json())["error"]["request_id"] == "trace-42"
 
 
+@pytest.mark.parametrize("given", ["trace 42", "trace!42", "x" * 129, ""])
+async def test_a_request_id_the_proxy_would_not_forward_is_replaced(
+    sandbox: Client, given: str
+) -> None:
+    response = await sandbox.get("/v1/whoami", headers={**AUTH, "X-Request-ID": given})
+
+    made_up = response.headers["X-Request-ID"]
+    assert str(uuid.UUID(made_up)) == made_up
+
+
 async def test_routing_errors_use_modas_envelope(sandbox: Client) -> None:
     missing = await sandbox.get("/v1/nothing-here", headers=AUTH)
     wrong_method = await sandbox.delete("/v1/tasks", headers=AUTH)

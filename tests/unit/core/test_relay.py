@@ -10,12 +10,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from proxy.core.relay import (
-    InvalidToken,
     RelayTarget,
     check_callback_url,
     seal,
     unseal,
 )
+from proxy.core.tokens import InvalidToken
 from proxy.errors import CallbackRefused
 
 KEY = b"relay-key"
