@@ -37,7 +37,9 @@ def _translated_share(strategy: st.SearchStrategy[Any], translate: Callable[[Any
     TranslationError, for a document it refuses)."""
     outcomes: list[bool] = []
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None)
+    # Derandomized: the share is a property of the strategy, not of one run's luck, and a floor
+    # that holds must hold on every CI run.
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True)
     @given(strategy)
     def each(document: Any) -> None:
         try:
