@@ -50,7 +50,7 @@ from proxy.server.emulators import Emulators
 from proxy.server.expiry import ExpiryWatcher
 from proxy.server.handler import proxy_request, relay_webhook
 from proxy.server.middlewares import envelope_errors
-from proxy.server.observe import add_sunset_headers, observe
+from proxy.server.observe import observe
 from proxy.server.ops import add_admin_routes
 from proxy.server.pagination import OffsetPaginator
 from proxy.server.prefer import WaitHub
@@ -184,7 +184,6 @@ def _observability(app: web.Application, registry: CollectorRegistry) -> Compone
     app[CLIENT_NAMES] = ClientNames(settings.metrics.client_names, settings.metrics.max_clients)
     if settings.deprecation.enabled:
         app[SUNSET_HEADERS] = SunsetHeaders.from_settings(settings.deprecation)
-    app.on_response_prepare.append(add_sunset_headers)
     return stats
 
 
@@ -220,7 +219,7 @@ def create_app(
     _check_versions(settings, bundle)
     clock = clock or SystemClock()
     app = web.Application(
-        middlewares=[observe, envelope_errors],
+        middlewares=[observe],  # which renders failures in the envelope itself
         client_max_size=settings.server.max_translated_body_bytes,
     )
     app[SETTINGS] = settings

@@ -90,6 +90,13 @@ def _render_http_error(request: web.Request, exc: web.HTTPException) -> web.Resp
 
 @web.middleware
 async def envelope_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    return await answer_in_envelope(request, handler)
+
+
+async def answer_in_envelope(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The handler's answer, or any failure rendered in Moda's error envelope. Called by the
+    proxy's observing middleware itself (one middleware layer less on every request) and by
+    `envelope_errors` on the admin listener."""
     try:
         # Here rather than in the route: a CONNECT target never matches any route at all.
         check_target(request.method, request.rel_url.raw_path)

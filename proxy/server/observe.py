@@ -20,13 +20,15 @@ from proxy.server.convert import MODA_VERSION
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
 from proxy.server.credential import request_credential
 from proxy.server.facts import RequestFacts, begin_facts
+from proxy.server.middlewares import answer_in_envelope
 from proxy.server.request_ids import request_id
 
 _NO_VERSION: Final = "none"
 
 
-async def add_sunset_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """on_response_prepare: every answer served an older version says when that version ended.
+def add_sunset_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Every answer served an older version says when that version ended: called by `observe`
+    for every answer, and by a streamed answer before it sends its head.
 
     Read from the answer's own Moda-Version, so the proxy's refusals made before any version was
     negotiated (a CONNECT, a dot-segment path) carry them as well as translated answers do."""
@@ -92,6 +94,8 @@ def _record(
 async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
     facts = begin_facts(request)
-    response = await handler(request)
+    response = await answer_in_envelope(request, handler)
+    if not response.prepared:  # a streamed answer added them before its head went out
+        add_sunset_headers(request, response)
     _record(request, response, facts, time.perf_counter() - started)
     return response

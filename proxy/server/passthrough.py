@@ -13,6 +13,7 @@ from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
 from proxy.server.convert import client_response_headers, upstream_request_headers
 from proxy.server.facts import request_facts
 from proxy.server.http1 import UpstreamAnswer
+from proxy.server.observe import add_sunset_headers
 from proxy.server.request_ids import adopt_upstream_request_id, forward_request_id, request_id
 from proxy.server.upload import StreamedBody, body_too_large
 
@@ -74,6 +75,7 @@ async def _stream_back(
     response = web.StreamResponse(status=up.status, reason=up.reason, headers=headers)
     if up.content_length is not None:
         response.content_length = up.content_length
+    add_sunset_headers(request, response)
     await response.prepare(request)
     try:
         async for chunk in up.chunks(idle_seconds):

@@ -147,3 +147,22 @@ async def test_connect_is_refused_and_nothing_is_sent_upstream(
 
     assert head.split(b" ", 2)[1] == b"405"
     assert upstream.calls == []
+
+
+async def test_a_streamed_legacy_answer_says_when_its_version_ended_before_its_body(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+) -> None:
+    # Above the size read whole, the answer's head goes out before its body: the sunset headers
+    # must already be on it.
+    body = b"x" * (600 * 1024)
+    upstream = RecordingUpstream(answer(200, body, {"Content-Type": "application/octet-stream"}))
+    proxy = await start_proxy(await _recording(aiohttp_server, upstream))
+
+    legacy = await proxy.get("/v1/files/file_1", headers=LEGACY)
+    canonical = await proxy.get("/v1/files/file_1", headers=CANONICAL)
+
+    assert await legacy.read() == body
+    assert legacy.headers["Sunset"] == "Tue, 12 May 2026 00:00:00 GMT"
+    assert legacy.headers["Deprecation"].startswith("@")
+    assert await canonical.read() == body
+    assert "Sunset" not in canonical.headers
