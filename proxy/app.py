@@ -72,11 +72,12 @@ def _check_versions(settings: Settings, bundle: VersionBundle) -> None:
             f"upstream.version: the translations speak {bundle.upstream} to the upstream, "
             f"not {settings.upstream.version}"
         )
-    unknown = set(settings.prefer_wait.route_max_seconds) - {str(r) for r in WAIT_ROUTES.routes}
+    held = WAIT_ROUTES.held.routes
+    unknown = set(settings.prefer_wait.route_max_seconds) - {str(route) for route in held}
     if unknown:
         raise ConfigError(
             f"prefer_wait.route_max_seconds: {', '.join(sorted(unknown))} is not one of "
-            f"{', '.join(str(route) for route in WAIT_ROUTES.routes)}"
+            f"{', '.join(str(route) for route in held)}"
         )
     if settings.versions.default not in bundle.supported:
         raise ConfigError(
@@ -262,7 +263,9 @@ def create_app(
         state.expiry,
         usage.uses_webhooks,
     )
-    app[WAIT_HUB] = WaitHub(settings.prefer_wait, clock, app[UPSTREAM].send, stats, state.waits)
+    app[WAIT_HUB] = WaitHub(
+        settings.prefer_wait, WAIT_ROUTES, clock, app[UPSTREAM].send, stats, state.waits
+    )
     if settings.webhooks.expiry_notices:
         app[EXPIRY_WATCHER] = ExpiryWatcher(
             settings,

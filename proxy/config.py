@@ -25,7 +25,7 @@ from proxy.config_error import ConfigError as ConfigError
 from proxy.config_file import file_layer
 from proxy.config_layers import KeyPath, Layer, merge_layers, origin_of
 from proxy.config_messages import key_path, plain_problem
-from proxy.sandbox.settings import SandboxSettings
+from proxy.config_sandbox import SandboxSettings
 
 SANDBOX: Final = "sandbox"
 ClientStatusWord = Literal["queued", "running", "completed", "failed", "cancelled"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeAlias
 
 from proxy.core.derived import DerivedField, declared_names
-from proxy.core.messages import Query
+from proxy.core.messages import MigrationFacts, Query
 from proxy.core.payload import JSONObject
 from proxy.core.routes import Route
 from proxy.errors import UnsupportedVersion
@@ -28,7 +28,7 @@ class MigrationContext:
     """What a migration may know beyond the body: operator settings and what emulators learned."""
 
     status_words: Mapping[str, str] = field(default_factory=dict)
-    facts: Mapping[str, Any] = field(default_factory=dict)
+    facts: MigrationFacts = field(default_factory=MigrationFacts)
 
 
 Migration: TypeAlias = Callable[[JSONObject, MigrationContext], JSONObject]

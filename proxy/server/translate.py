@@ -157,7 +157,7 @@ async def translate(
             without_wait(upstream_request),
             send,
             wait_budget,
-            shared_task=shared_task(match, upstream_request),
+            shared_task=shared_task(match, upstream_request, app[WAIT_HUB].routes.shared_read),
         )
     answered = time.perf_counter()
     facts = request_facts(request)
@@ -170,7 +170,7 @@ async def translate(
         return _client_response(request, response, plan.version, response.body, rewritten=False)
     facts.changes_applied = tuple(step.change for step in steps)
     context = app[MIGRATION_CONTEXT]
-    if response.facts:
+    if response.facts is not None:
         context = dataclasses.replace(context, facts=response.facts)
     derived: list[str] = []
     body = dump_json(migrate_response(steps, _upstream_document(response), context, derived))

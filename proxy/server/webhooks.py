@@ -17,6 +17,7 @@ from aiohttp import web
 from proxy.clock import Clock
 from proxy.config import WebhookSettings
 from proxy.core.engine import VersionPlan, migrate_response
+from proxy.core.messages import MigrationFacts
 from proxy.core.relay import InvalidToken, RelayTarget, unseal
 from proxy.core.signing import check_signature, sign
 from proxy.core.versioning import MigrationContext
@@ -161,7 +162,8 @@ class WebhookRelay:
             # A version with no such event never had it (exports, say): nothing to deliver.
             self._outcomes["ignored"] += 1
             return "ignored"
-        context = dataclasses.replace(self._context, facts={"client_version": target.version})
+        facts = MigrationFacts(client_version=target.version)
+        context = dataclasses.replace(self._context, facts=facts)
         translated = migrate_response(steps, event, context)
         await self._deliver(target.url, secret, orjson.dumps(translated))
         self._outcomes["delivered"] += 1

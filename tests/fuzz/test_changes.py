@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from proxy.core.engine import migrate_response, plan_version
+from proxy.core.messages import MigrationFacts
 from proxy.core.pagination import PageFacts
 from proxy.core.payload import JSONObject
 from proxy.core.versioning import MigrationContext
@@ -82,7 +83,9 @@ def test_most_task_pages_become_valid_offset_pages() -> None:
     facts = PageFacts(0, 20, 3, True, False)
 
     def translate(page: JSONObject) -> bool:
-        translated = migrate_response(steps, page, MigrationContext(facts={"page": facts}))
+        translated = migrate_response(
+            steps, page, MigrationContext(facts=MigrationFacts(page=facts))
+        )
         assert set(translated) == {"jobs", "total", "offset", "limit", "has_more"}
         assert len(translated["jobs"]) == len(page["data"])
         for job in translated["jobs"]:
@@ -93,7 +96,7 @@ def test_most_task_pages_become_valid_offset_pages() -> None:
 
 
 def test_most_webhook_events_become_valid_job_events() -> None:
-    context = MigrationContext(facts={"client_version": "2026-04-12"})
+    context = MigrationContext(facts=MigrationFacts(client_version="2026-04-12"))
 
     def translate(event: JSONObject) -> bool:
         steps = PLAN.events.get(event["type"]) if isinstance(event.get("type"), str) else None

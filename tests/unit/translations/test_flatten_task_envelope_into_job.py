@@ -3,6 +3,7 @@ from typing import Any
 import pytest
 
 from proxy.core.engine import migrate_response, plan_version
+from proxy.core.messages import MigrationFacts
 from proxy.core.pagination import PageFacts
 from proxy.core.versioning import MigrationContext
 from tests.factories import make_task
@@ -162,6 +163,6 @@ def test_a_list_names_a_field_derived_for_any_of_its_jobs() -> None:
     running = make_task(status="running", progress={"message": "Busy"})
     names: list[str] = []
     page = {"data": [running, make_task(retry_after_ms=1200)], "next_cursor": None}
-    facts = {"page": PageFacts(0, 20, 2, True, False)}
+    facts = MigrationFacts(page=PageFacts(0, 20, 2, True, False))
     migrate_response(steps, page, MigrationContext(facts=facts), names)
     assert names == ["message", "retry_after_seconds"]

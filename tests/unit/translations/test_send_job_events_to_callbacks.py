@@ -1,5 +1,6 @@
 import pytest
 
+from proxy.core.messages import MigrationFacts
 from proxy.core.versioning import MigrationContext
 from tests.factories import make_task
 from translations.changes.flatten_task_envelope_into_job import task_to_job
@@ -7,7 +8,7 @@ from translations.changes.rename_task_statuses import rename_job_status
 from translations.changes.send_job_events_to_callbacks import to_job_event
 from translations.models.client import JobResponse
 
-CONTEXT = MigrationContext(facts={"client_version": "2026-04-12"})
+CONTEXT = MigrationContext(facts=MigrationFacts(client_version="2026-04-12"))
 
 
 def _event(event_type: str, **task: object) -> dict[str, object]:
