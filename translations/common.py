@@ -25,17 +25,6 @@ GET_JOB: Final = Route("GET", "/v1/jobs/{id}")
 LIST_JOBS: Final = Route("GET", "/v1/jobs")
 JOB_ROUTES: Final = (START_JOB, GET_JOB)
 
-# contract.md §2; operators may override single entries with `translation.status_words`.
-DEFAULT_STATUS_WORDS: Final = {
-    "queued": "queued",
-    "running": "running",
-    "succeeded": "completed",
-    "failed": "failed",
-    "canceled": "cancelled",
-    "expired": "failed",
-    "canceling": "running",
-}
-
 
 def checked_status(value: object) -> str:
     """The upstream's task status, refused when it is not one the contract knows how to serve."""
