@@ -108,6 +108,11 @@ def test_a_version_cannot_end_before_it_was_deprecated() -> None:
         Retirement(ENDED.sunset_at, ENDED.deprecated_at)
 
 
+def test_a_retirement_date_without_a_time_zone_is_refused() -> None:
+    with pytest.raises(VersionChangeError, match="time zone"):
+        Retirement(datetime(2026, 4, 1), ENDED.sunset_at)  # noqa: DTZ001 - the case refused
+
+
 def test_a_term_a_version_leaves_out_is_the_newer_versions() -> None:
     older_words = {**WORDS, "succeeded": "DONE"}
     bundle = VersionBundle(
