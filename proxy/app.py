@@ -12,7 +12,7 @@ from proxy.core.engine import VersionPlan, plan_version
 from proxy.core.pagination import OffsetPagination
 from proxy.core.relay import CallbackRelay
 from proxy.core.teams import TeamIdLookup
-from proxy.core.versioning import MigrationContext, VersionBundle
+from proxy.core.versioning import VersionBundle
 from proxy.instruments import RequestInstruments
 from proxy.keys import (
     ACCESS_LOG,
@@ -55,7 +55,7 @@ from proxy.server.ops import add_admin_routes
 from proxy.server.pagination import OffsetPaginator
 from proxy.server.prefer import WaitHub
 from proxy.server.readiness import Readiness
-from proxy.server.sunset import SunsetHeaders
+from proxy.server.sunset import sunset_headers
 from proxy.server.teams import TeamLookup
 from proxy.server.upstream import Upstream
 from proxy.server.webhooks import WebhookRelay
@@ -72,11 +72,12 @@ def _check_versions(settings: Settings, bundle: VersionBundle) -> None:
             f"upstream.version: the translations speak {bundle.upstream} to the upstream, "
             f"not {settings.upstream.version}"
         )
-    unknown = set(settings.prefer_wait.route_max_seconds) - {str(r) for r in WAIT_ROUTES.routes}
+    held = WAIT_ROUTES.held.routes
+    unknown = set(settings.prefer_wait.route_max_seconds) - {str(route) for route in held}
     if unknown:
         raise ConfigError(
             f"prefer_wait.route_max_seconds: {', '.join(sorted(unknown))} is not one of "
-            f"{', '.join(str(route) for route in WAIT_ROUTES.routes)}"
+            f"{', '.join(str(route) for route in held)}"
         )
     if settings.versions.default not in bundle.supported:
         raise ConfigError(
@@ -182,18 +183,40 @@ def _observability(app: web.Application, registry: CollectorRegistry) -> Compone
     app[DERIVED_FIELDS] = DerivedFieldCounts(registry, app[BUNDLE].derived_names)
     app[COMPONENT_STATS] = stats
     app[CLIENT_NAMES] = ClientNames(settings.metrics.client_names, settings.metrics.max_clients)
-    if settings.deprecation.enabled:
-        app[SUNSET_HEADERS] = SunsetHeaders.from_settings(settings.deprecation)
+    app[SUNSET_HEADERS] = (
+        sunset_headers(app[BUNDLE], settings.deprecation) if settings.deprecation.enabled else {}
+    )
     return stats
 
 
-def _plans(bundle: VersionBundle) -> dict[str, VersionPlan]:
-    """One plan per version a client may be served, the unversioned one included: a callback
-    relayed for it is translated with its plan even after its routes are switched off."""
+def _client_versions(bundle: VersionBundle) -> list[str]:
+    """Every version a client may be served, the unversioned one included."""
     versions = [*bundle.supported]
     if bundle.unversioned is not None:
         versions.append(bundle.unversioned.value)
-    return {version: plan_version(bundle, version) for version in versions}
+    return versions
+
+
+def _check_status_words(overrides: dict[str, str], bundle: VersionBundle) -> None:
+    """`translation.status_words` replaces words in every version that declares words: each one
+    must be a word that version's clients know, or some client would read a word it never had."""
+    for version in _client_versions(bundle):
+        known = set(bundle.terms(version).status_words.values())
+        for status, word in overrides.items():
+            if known and word not in known:
+                raise ConfigError(
+                    f"translation.status_words.{status}: {word!r} is not a status word of "
+                    f"version {version} ({', '.join(sorted(known))})"
+                )
+
+
+def _plans(bundle: VersionBundle, status_overrides: dict[str, str]) -> dict[str, VersionPlan]:
+    """One plan per version a client may be served, the unversioned one included: a callback
+    relayed for it is translated with its plan even after its routes are switched off."""
+    return {
+        version: plan_version(bundle, version, status_overrides)
+        for version in _client_versions(bundle)
+    }
 
 
 async def _close_access_log(app: web.Application) -> None:
@@ -224,11 +247,13 @@ def create_app(
     )
     app[SETTINGS] = settings
     app[BUNDLE] = bundle
-    app[PLANS] = _plans(bundle)
+    status_words = {str(k): str(v) for k, v in settings.translation.status_words.items()}
+    _check_status_words(status_words, bundle)
+    app[PLANS] = _plans(bundle, status_words)
     if bundle.unversioned is not None and settings.versions.serve_jobs_routes:
         app[UNVERSIONED_PLAN] = app[PLANS][bundle.unversioned.value]
-    status_words = {str(k): str(v) for k, v in settings.translation.status_words.items()}
-    app[MIGRATION_CONTEXT] = MigrationContext(status_words=status_words)
+    # The proxy's own error answers know no plan: they take the default version's terms.
+    app[MIGRATION_CONTEXT] = app[PLANS][settings.versions.default].context
     stats = _observability(app, registry or CollectorRegistry())
     app[READINESS] = Readiness(settings.admin.ready_window_seconds, clock)
     app[ACCESS_LOG] = access_log or AccessLog()
@@ -254,14 +279,15 @@ def create_app(
         settings.webhooks,
         secrets,
         app[PLANS],
-        app[MIGRATION_CONTEXT],
         clock,
         stats,
         state.deliveries,
         state.expiry,
         usage.uses_webhooks,
     )
-    app[WAIT_HUB] = WaitHub(settings.prefer_wait, clock, app[UPSTREAM].send, stats, state.waits)
+    app[WAIT_HUB] = WaitHub(
+        settings.prefer_wait, WAIT_ROUTES, clock, app[UPSTREAM].send, stats, state.waits
+    )
     if settings.webhooks.expiry_notices:
         app[EXPIRY_WATCHER] = ExpiryWatcher(
             settings,

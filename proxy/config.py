@@ -1,7 +1,7 @@
 """The operational settings: pydantic models for config.yaml, validated once at start-up."""
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
@@ -25,10 +25,9 @@ from proxy.config_error import ConfigError as ConfigError
 from proxy.config_file import file_layer
 from proxy.config_layers import KeyPath, Layer, merge_layers, origin_of
 from proxy.config_messages import key_path, plain_problem
-from proxy.sandbox.settings import SandboxSettings
+from proxy.config_sandbox import SandboxSettings
 
 SANDBOX: Final = "sandbox"
-ClientStatusWord = Literal["queued", "running", "completed", "failed", "cancelled"]
 UpstreamTaskStatus = Literal[
     "queued", "running", "succeeded", "failed", "canceled", "expired", "canceling"
 ]
@@ -188,11 +187,12 @@ class ClientReportSettings(_Section):
 
 class DeprecationSettings(_Section):
     enabled: bool = Field(True, description="Send Deprecation, Sunset and Link on legacy answers.")
-    deprecated_at: AwareDatetime = Field(
-        datetime(2026, 5, 1, tzinfo=UTC), description="When the legacy version was deprecated."
+    deprecated_at: AwareDatetime | None = Field(
+        None,
+        description="Replaces every older version's declared deprecation date (else its own).",
     )
-    sunset_at: AwareDatetime = Field(
-        datetime(2026, 5, 12, tzinfo=UTC), description="When Moda stopped serving it."
+    sunset_at: AwareDatetime | None = Field(
+        None, description="Replaces every older version's declared sunset date (else its own)."
     )
     successor_url: str = Field(
         "https://docs.moda.app/api-reference/versioning",
@@ -233,9 +233,10 @@ class VersionSettings(_Section):
 
 
 class TranslationSettings(_Section):
-    status_words: dict[UpstreamTaskStatus, ClientStatusWord] = Field(
+    status_words: dict[UpstreamTaskStatus, Annotated[str, Field(min_length=1)]] = Field(
         default_factory=dict,
-        description="Overrides of the upstream status → legacy status word map.",
+        description="Replacements of the upstream status → legacy status word map, in every "
+        "version that declares words; each must be one of that version's words.",
     )
 
 

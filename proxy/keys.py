@@ -39,7 +39,8 @@ REQUEST_INSTRUMENTS: Final = web.AppKey("request_instruments", RequestInstrument
 COMPONENT_STATS: Final = web.AppKey("component_stats", ComponentStats)
 REGISTRY: Final = web.AppKey("registry", CollectorRegistry)
 CLIENT_NAMES: Final = web.AppKey("client_names", ClientNames)
-SUNSET_HEADERS: Final = web.AppKey("sunset_headers", SunsetHeaders)
+# The headers of each version that has them; empty when `deprecation.enabled` is false.
+SUNSET_HEADERS: Final = web.AppKey("sunset_headers", dict[str, SunsetHeaders])
 READINESS: Final = web.AppKey("readiness", Readiness)
 PROXY_APP: Final = web.AppKey("proxy_app", web.Application)
 ACCESS_LOG: Final = web.AppKey("access_log", AccessLog)

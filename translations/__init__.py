@@ -1,6 +1,10 @@
-"""Every API version the proxy serves, newest first, with the changes that lead back to it."""
+"""Every API version the proxy serves, newest first: the changes that lead back to it and its own
+terms (status words, retirement, client models). An older version is one more declaration here
+and its change files."""
 
-from proxy.core.versioning import Version, VersionBundle
+from datetime import UTC, datetime
+
+from proxy.core.versioning import Retirement, Version, VersionBundle
 from translations.changes import (
     add_team_id_to_brand_kits,
     explain_errors_in_detail,
@@ -13,6 +17,8 @@ from translations.changes import (
     use_bare_uuid_ids,
     use_offset_pagination_with_plural_keys,
 )
+from translations.common import TASK_ROUTES
+from translations.models.client import JobResponse
 
 __all__ = ["BUNDLE", "PRE_VERSIONING"]
 
@@ -32,8 +38,25 @@ BUNDLE = VersionBundle(
             add_team_id_to_brand_kits.CHANGE,
             search_canvases_by_query.CHANGE,
             use_offset_pagination_with_plural_keys.CHANGE,  # last: the others see `data`
+            # contract.md §2; operators may replace single words with `translation.status_words`.
+            status_words={
+                "queued": "queued",
+                "running": "running",
+                "succeeded": "completed",
+                "failed": "failed",
+                "canceled": "cancelled",
+                "expired": "failed",
+                "canceling": "running",
+            },
+            # moda-api.md §7: deprecated when 2026-05-01 shipped, sunset on 2026-05-12.
+            retirement=Retirement(
+                deprecated_at=datetime(2026, 5, 1, tzinfo=UTC),
+                sunset_at=datetime(2026, 5, 12, tzinfo=UTC),
+            ),
+            models=dict.fromkeys(TASK_ROUTES, JobResponse),
         ),
     ),
+    # Its words, retirement and models are 2026-04-12's: Moda documents none of its own.
     unversioned=Version(
         PRE_VERSIONING,
         serve_jobs_as_tasks.CHANGE,  # first: the job routes take over the task routes' steps

@@ -4,8 +4,8 @@ import math
 from typing import Any, Final
 
 from proxy.core.payload import JSONObject, object_or_empty
-from proxy.core.prefer import TERMINAL_STATUSES
 from proxy.core.routes import Route
+from proxy.core.tasks import TASK_STATUSES
 
 START_TASK: Final = Route("POST", "/v1/tasks")
 GET_TASK: Final = Route("GET", "/v1/tasks/{id}")
@@ -24,20 +24,6 @@ START_JOB: Final = Route("POST", "/v1/jobs")
 GET_JOB: Final = Route("GET", "/v1/jobs/{id}")
 LIST_JOBS: Final = Route("GET", "/v1/jobs")
 JOB_ROUTES: Final = (START_JOB, GET_JOB)
-
-# moda-api.md §2.5: the published enum, plus the transient `canceling` of a 202 cancel answer.
-TASK_STATUSES: Final = TERMINAL_STATUSES | {"queued", "running", "canceling"}
-
-# contract.md §2; operators may override single entries with `translation.status_words`.
-DEFAULT_STATUS_WORDS: Final = {
-    "queued": "queued",
-    "running": "running",
-    "succeeded": "completed",
-    "failed": "failed",
-    "canceled": "cancelled",
-    "expired": "failed",
-    "canceling": "running",
-}
 
 
 def checked_status(value: object) -> str:

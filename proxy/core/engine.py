@@ -60,6 +60,8 @@ class VersionPlan:
     routes: RouteTable
     errors: Mapping[Route, Steps]
     upstream_routes: Mapping[Route, Route]
+    # The version's terms as its migrations see them; the shell adds what emulators learned.
+    context: MigrationContext
 
 
 def _frozen(table: dict[_K, list[_V]]) -> dict[_K, tuple[_V, ...]]:
@@ -71,7 +73,21 @@ def _take_over(table: dict[Route, list[_V]], client: Route, upstream: Route) -> 
         table[client] = list(table[upstream])
 
 
-def plan_version(bundle: VersionBundle, version: str) -> VersionPlan:
+def version_context(
+    bundle: VersionBundle, version: str, status_overrides: Mapping[str, str] | None = None
+) -> MigrationContext:
+    """The declared status words of `version`, with the operator's replacements on top."""
+    declared = bundle.terms(version).status_words
+    # A version that declares no words (the upstream's own) has none to replace.
+    overrides = dict(status_overrides or {}) if declared else {}
+    return MigrationContext(
+        status_words={**declared, **overrides}, replaced_statuses=frozenset(overrides)
+    )
+
+
+def plan_version(
+    bundle: VersionBundle, version: str, status_overrides: Mapping[str, str] | None = None
+) -> VersionPlan:
     requests: dict[Route, list[Step]] = {}
     queries: dict[Route, list[QueryStep]] = {}
     responses: dict[Route, list[Step]] = {}
@@ -115,6 +131,7 @@ def plan_version(bundle: VersionBundle, version: str) -> VersionPlan:
         routes=RouteTable.of(routes),
         errors=_frozen(errors),
         upstream_routes=upstream_routes,
+        context=version_context(bundle, version, status_overrides),
     )
 
 

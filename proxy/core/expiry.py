@@ -12,7 +12,7 @@ from enum import Enum
 from typing import Any, Final
 
 from proxy.core.ids import encode_uuid
-from proxy.core.prefer import is_settled
+from proxy.core.tasks import is_settled
 
 EXPIRY_EVENT: Final = "task.expired"
 # Upstream answers after which reading the task again can never succeed: the key was revoked or

@@ -2,9 +2,31 @@
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+
+if TYPE_CHECKING:  # the walk's own module imports this one
+    from proxy.core.pagination import PageFacts
 
 Query = tuple[tuple[str, str], ...]
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationFacts:
+    """What the shell learned for one exchange and the migrations read: a page's position and
+    total (offset pagination), the caller's team (brand kits), the version a relayed event is
+    for (callbacks). Absent until an emulator learns it."""
+
+    page: "PageFacts | None" = None
+    team_id: str | None = None
+    client_version: str | None = None
+
+
+def learned(value: _T | None, name: str) -> _T:
+    """A fact a migration cannot do without: a KeyError (so a TranslationError) when absent."""
+    if value is None:
+        raise KeyError(f"{name} was not learned for this exchange")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +51,7 @@ class ApiResponse:
     headers: Mapping[str, str]
     body: bytes
     document: dict[str, Any] | None = None
-    facts: Mapping[str, Any] = field(default_factory=dict)
+    facts: MigrationFacts | None = None
 
     @property
     def is_success(self) -> bool:

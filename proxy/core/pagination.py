@@ -66,7 +66,7 @@ def _whole_number(query: Query, name: str, default: int, low: int, high: int) ->
 def parse_page_request(query: Query, *, default_limit: int, max_limit: int) -> PageRequest:
     """The page a client asked for; raises ClientRequestError (400) before anything is sent."""
     if any(key == "cursor" for key, _ in query):
-        raise _invalid("cursor", "`cursor` is not a 2026-04-12 parameter: page with `offset`.")
+        raise _invalid("cursor", "`cursor` is not a parameter of this version: page with `offset`.")
     offset = _whole_number(query, "offset", 0, 0, MAX_OFFSET)
     limit = _whole_number(query, "limit", default_limit, 1, max_limit)
     filters = tuple(sorted(pair for pair in query if pair[0] not in _PAGE_PARAMETERS))

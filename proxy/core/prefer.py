@@ -3,9 +3,19 @@
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
-TERMINAL_STATUSES: Final = frozenset({"succeeded", "failed", "canceled", "expired"})
+from proxy.core.routes import Route, RouteTable
+from proxy.core.tasks import is_settled
+
+
+@dataclass(frozen=True, slots=True)
+class WaitRoutes:
+    """Where the proxy honours `Prefer: wait` itself, and the read of a task that waiters on it
+    may share: content the translations declare, handed to the shell when the app is built."""
+
+    held: RouteTable
+    shared_read: Route
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +68,6 @@ def is_task_envelope(document: Any) -> bool:
         and isinstance(document.get("status"), str)
         and "retry_after_ms" in document
     )
-
-
-def is_settled(document: dict[str, Any]) -> bool:
-    return document.get("status") in TERMINAL_STATUSES
 
 
 def lifecycle_step(document: dict[str, Any]) -> int:

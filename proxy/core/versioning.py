@@ -4,18 +4,22 @@ A `VersionChange` is one client-visible difference between two adjacent versions
 which request bodies it rewrites on the way upstream, which response bodies, error bodies and
 webhook events it rewrites on the way back, which routes it serves under another path, and which
 client fields it derives. A `Version` lists the changes that lead from the version above it down to
-itself; the `VersionBundle` lists versions newest first, the upstream's own version on top, and may
-end with the unversioned API that predates `Moda-Version`.
+itself, and declares its own terms: the word its clients read for each task status, when it was
+deprecated and sunset, and the models of what its clients may receive. The `VersionBundle` lists
+versions newest first, the upstream's own version on top, and may end with the unversioned API
+that predates `Moda-Version`.
 """
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol, TypeAlias
 
 from proxy.core.derived import DerivedField, declared_names
-from proxy.core.messages import Query
+from proxy.core.messages import MigrationFacts, Query
 from proxy.core.payload import JSONObject
 from proxy.core.routes import Route
+from proxy.core.tasks import TASK_STATUSES
 from proxy.errors import UnsupportedVersion
 
 
@@ -25,10 +29,14 @@ class VersionChangeError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class MigrationContext:
-    """What a migration may know beyond the body: operator settings and what emulators learned."""
+    """What a migration may know beyond the body: the served version's terms as the operator
+    adjusted them, and what emulators learned."""
 
+    # The served version's word for each upstream task status, the operator's overrides applied.
     status_words: Mapping[str, str] = field(default_factory=dict)
-    facts: Mapping[str, Any] = field(default_factory=dict)
+    # The statuses whose word the operator replaced (`translation.status_words`).
+    replaced_statuses: frozenset[str] = frozenset()
+    facts: MigrationFacts = field(default_factory=MigrationFacts)
 
 
 Migration: TypeAlias = Callable[[JSONObject, MigrationContext], JSONObject]
@@ -89,13 +97,65 @@ class VersionChange:
 
 
 @dataclass(frozen=True, slots=True)
+class Retirement:
+    """When a version was deprecated (its successor shipped) and when Moda stopped serving it."""
+
+    deprecated_at: datetime
+    sunset_at: datetime
+
+    def __post_init__(self) -> None:
+        if self.deprecated_at.tzinfo is None or self.sunset_at.tzinfo is None:
+            raise VersionChangeError("retirement dates need a time zone")
+        if self.sunset_at < self.deprecated_at:
+            raise VersionChangeError("a version cannot end before it was deprecated")
+
+
+class ClientModel(Protocol):
+    """A model of a body a version's clients may receive (a pydantic model class): the contract
+    tests hold every translated body to it."""
+
+    def model_validate(self, obj: Any, /) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class VersionTerms:
+    """A version's own terms, as declared or inherited from the newer version (see `terms`)."""
+
+    status_words: Mapping[str, str] = field(default_factory=dict)
+    retirement: Retirement | None = None
+    models: Mapping[Route, ClientModel] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Version:
+    """One version: its changes from the version above, and whichever terms differ from it.
+
+    `status_words` maps every upstream task status to the word this version's clients read;
+    `models` maps a client route to the model of its answers. A term left out is the newer
+    version's."""
+
     value: str
     changes: tuple[VersionChange, ...]
+    status_words: Mapping[str, str]
+    retirement: Retirement | None
+    models: Mapping[Route, ClientModel]
 
-    def __init__(self, value: str, *changes: VersionChange) -> None:
+    def __init__(
+        self,
+        value: str,
+        *changes: VersionChange,
+        status_words: Mapping[str, str] | None = None,
+        retirement: Retirement | None = None,
+        models: Mapping[Route, ClientModel] | None = None,
+    ) -> None:
         object.__setattr__(self, "value", value)
         object.__setattr__(self, "changes", changes)
+        object.__setattr__(self, "status_words", status_words or {})
+        object.__setattr__(self, "retirement", retirement)
+        object.__setattr__(self, "models", models or {})
+        missing = TASK_STATUSES - set(self.status_words)
+        if self.status_words and missing:
+            raise VersionChangeError(f"{value}: no status word for {', '.join(sorted(missing))}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +186,23 @@ class VersionBundle:
         """Every client field any change may derive, once each."""
         changes = (change for version in self._chain for change in version.changes)
         return tuple(dict.fromkeys(name for change in changes for name in change.derived_names))
+
+    def terms(self, version: str) -> VersionTerms:
+        """The terms `version` declares, each one it leaves out taken from the newer version.
+
+        The upstream's own version has none: its clients read the upstream's words unchanged."""
+        terms = VersionTerms()
+        for older in self._chain:
+            terms = VersionTerms(
+                status_words=older.status_words or terms.status_words,
+                retirement=older.retirement or terms.retirement,
+                models=older.models or terms.models,
+            )
+            if older.value == version:
+                return terms
+        if version == self.upstream:
+            return VersionTerms()
+        raise VersionChangeError(f"{version} is not in the bundle")
 
     def changes_for(self, client_version: str) -> tuple[VersionChange, ...]:
         """The changes between the upstream and `client_version`, in response order."""

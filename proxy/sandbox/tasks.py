@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Final
 
 from proxy.core.payload import JSONObject
-from proxy.core.prefer import TERMINAL_STATUSES
+from proxy.core.tasks import TERMINAL_STATUSES
 
 TERMINAL: Final = TERMINAL_STATUSES
 CANONICAL_STATUSES: Final = frozenset({"queued", "running", *TERMINAL})

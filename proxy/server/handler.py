@@ -10,6 +10,7 @@ from proxy.keys import (
     PLANS,
     SETTINGS,
     UNVERSIONED_PLAN,
+    WAIT_HUB,
     WEBHOOK_RELAY,
 )
 from proxy.server.convert import MODA_VERSION
@@ -53,7 +54,8 @@ async def proxy_request(request: web.Request) -> web.StreamResponse:
     facts.served_version = version
     plan = request.app[PLANS][version]
     match = plan.routes.match(request.method, raw_path)
-    wait = requested_wait(request, request.app[SETTINGS].prefer_wait)
+    held = request.app[WAIT_HUB].routes.held
+    wait = requested_wait(request, request.app[SETTINGS].prefer_wait, held)
     if wait is not None:
         facts.route_label = str(wait[0].route)
         return await translate(request, plan, wait[0], wait_budget=wait[1])

@@ -32,9 +32,8 @@ def add_sunset_headers(request: web.Request, response: web.StreamResponse) -> No
 
     Read from the answer's own Moda-Version, so the proxy's refusals made before any version was
     negotiated (a CONNECT, a dot-segment path) carry them as well as translated answers do."""
-    headers = request.app.get(SUNSET_HEADERS)
-    version = response.headers.get(MODA_VERSION)
-    if headers is None or version is None or version == request.app[SETTINGS].upstream.version:
+    headers = request.app[SUNSET_HEADERS].get(response.headers.get(MODA_VERSION, ""))
+    if headers is None:
         return
     response.headers["Deprecation"] = headers.deprecation
     response.headers["Sunset"] = headers.sunset

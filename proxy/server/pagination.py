@@ -8,7 +8,7 @@ import dataclasses
 from typing import Any, Final
 
 from proxy.config import PaginationSettings
-from proxy.core.messages import ApiRequest, ApiResponse, Send
+from proxy.core.messages import ApiRequest, ApiResponse, MigrationFacts, Send
 from proxy.core.offset_lanes import OffsetLaneWalk, OffsetRead
 from proxy.core.pagination import (
     Fetch,
@@ -124,5 +124,5 @@ class OffsetPaginator:
             headers=headers,
             body=b"",
             document={"data": items},
-            facts={"page": facts},
+            facts=MigrationFacts(page=facts),
         )

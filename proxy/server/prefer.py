@@ -13,20 +13,19 @@ from proxy.clock import Clock, sleep_or_wake
 from proxy.config import PreferWaitSettings
 from proxy.core.messages import ApiRequest, ApiResponse, Send
 from proxy.core.prefer import (
+    WaitRoutes,
     applied_wait,
-    is_settled,
     lifecycle_step,
     parse_prefer,
     poll_delay,
     wait_budget,
 )
-from proxy.core.routes import RouteMatch
+from proxy.core.routes import Route, RouteMatch, RouteTable
+from proxy.core.tasks import is_settled
 from proxy.errors import UpstreamError
 from proxy.metrics import ComponentStats
 from proxy.server.task_watch import TaskWatch, WatchKey, pollable, task_document
 from proxy.state import Turn, WaitCoordinator
-from translations.common import GET_TASK
-from translations.prefer_wait import WAIT_ROUTES
 
 _log = logging.getLogger(__name__)
 _POLL_HEADERS: Final = ("Authorization", "Moda-Version")
@@ -44,12 +43,14 @@ class WaitHub:
     def __init__(
         self,
         settings: PreferWaitSettings,
+        routes: WaitRoutes,
         clock: Clock,
         upstream_send: Send,
         stats: ComponentStats,
         coordinator: WaitCoordinator,
     ) -> None:
         self._settings, self._clock, self._send = settings, clock, upstream_send
+        self.routes = routes
         self._coordinator = coordinator
         self._watches: dict[WatchKey, TaskWatch] = {}
         self._uncoalesced: set[TaskWatch] = set()
@@ -261,13 +262,13 @@ def _applied(response: ApiResponse, budget: float) -> ApiResponse:
 
 
 def requested_wait(
-    request: web.Request, settings: PreferWaitSettings
+    request: web.Request, settings: PreferWaitSettings, held: RouteTable
 ) -> tuple[RouteMatch, float] | None:
     """The route and budget when the client asked to wait on a route the proxy holds; else None."""
     preferences = request.headers.getall(_PREFER, None)
     if preferences is None:
         return None
-    match = WAIT_ROUTES.match(request.method, request.rel_url.raw_path)
+    match = held.match(request.method, request.rel_url.raw_path)
     if match is None:
         return None
     wait = parse_prefer(preferences).wait
@@ -277,9 +278,9 @@ def requested_wait(
     return match, wait_budget(wait, route_maximum)
 
 
-def shared_task(match: RouteMatch, request: ApiRequest) -> str | None:
-    """The task a wait may share with other readers before sending anything: a plain GET of it."""
-    if match.route != GET_TASK or request.query:
+def shared_task(match: RouteMatch, request: ApiRequest, shared_read: Route) -> str | None:
+    """The task a wait may share with other readers before sending anything: a plain read of it."""
+    if match.route != shared_read or request.query:
         return None
     return match.params["id"]
 

@@ -9,7 +9,8 @@ from typing import Any
 from multidict import CIMultiDict
 
 from proxy.core.messages import ApiResponse
-from proxy.core.prefer import is_settled, is_task_envelope
+from proxy.core.prefer import is_task_envelope
+from proxy.core.tasks import is_settled
 from proxy.server.convert import REQUEST_ID
 
 # (credential fingerprint, task id): waiters share a watch only with their own credential.

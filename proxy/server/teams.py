@@ -5,7 +5,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from proxy.core.messages import ApiRequest, ApiResponse, Send
+from proxy.core.messages import ApiRequest, ApiResponse, MigrationFacts, Send
 from proxy.core.teams import TeamIdLookup, team_id_from_organizations, team_id_from_whoami
 from proxy.errors import UpstreamContractError
 from proxy.state import TeamStore
@@ -50,4 +50,5 @@ class TeamLookup:
             team_id = await self._look_up(request)
             if fingerprint:
                 await self._store.put(fingerprint, team_id)
-        return dataclasses.replace(response, facts={**response.facts, "team_id": team_id})
+        facts = dataclasses.replace(response.facts or MigrationFacts(), team_id=team_id)
+        return dataclasses.replace(response, facts=facts)

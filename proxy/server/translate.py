@@ -20,7 +20,6 @@ from proxy.errors import (
 from proxy.keys import (
     DERIVED_FIELDS,
     EMULATORS,
-    MIGRATION_CONTEXT,
     SETTINGS,
     UPSTREAM,
     WAIT_HUB,
@@ -83,7 +82,7 @@ def _upstream_document(response: ApiResponse) -> dict[str, Any]:
 async def _upstream_request(
     request: web.Request, plan: VersionPlan, match: RouteMatch
 ) -> ApiRequest:
-    context = request.app[MIGRATION_CONTEXT]
+    context = plan.context
     body = await _read_body(request) if request.body_exists else b""
     steps = plan.requests.get(match.route)
     if steps and body.strip():
@@ -125,8 +124,9 @@ def _client_response(
     return web.Response(status=response.status, body=body, headers=headers)
 
 
-def _error_response(request: web.Request, response: ApiResponse, version: str) -> web.Response:
+def _error_response(request: web.Request, response: ApiResponse, plan: VersionPlan) -> web.Response:
     """An error body in Moda's envelope, rewritten only where a change asks for it."""
+    version = plan.version
     steps = request_facts(request).error_steps
     if not steps:
         return _client_response(request, response, version, response.body, rewritten=False)
@@ -136,7 +136,7 @@ def _error_response(request: web.Request, response: ApiResponse, version: str) -
         document = None
     if not isinstance(document, dict):
         return _client_response(request, response, version, response.body, rewritten=False)
-    body = dump_json(migrate_response(steps, document, request.app[MIGRATION_CONTEXT]))
+    body = dump_json(migrate_response(steps, document, plan.context))
     return _client_response(request, response, version, body, rewritten=True)
 
 
@@ -157,20 +157,20 @@ async def translate(
             without_wait(upstream_request),
             send,
             wait_budget,
-            shared_task=shared_task(match, upstream_request),
+            shared_task=shared_task(match, upstream_request, app[WAIT_HUB].routes.shared_read),
         )
     answered = time.perf_counter()
     facts = request_facts(request)
     facts.upstream_seconds = answered - sent
     adopt_upstream_request_id(request, response.headers.get(REQUEST_ID_HEADER))
     if not response.is_success:
-        return _error_response(request, response, plan.version)
+        return _error_response(request, response, plan)
     steps = plan.responses.get(match.route)
     if not steps:
         return _client_response(request, response, plan.version, response.body, rewritten=False)
     facts.changes_applied = tuple(step.change for step in steps)
-    context = app[MIGRATION_CONTEXT]
-    if response.facts:
+    context = plan.context
+    if response.facts is not None:
         context = dataclasses.replace(context, facts=response.facts)
     derived: list[str] = []
     body = dump_json(migrate_response(steps, _upstream_document(response), context, derived))

@@ -17,10 +17,10 @@ from aiohttp import web
 from proxy.clock import Clock
 from proxy.config import WebhookSettings
 from proxy.core.engine import VersionPlan, migrate_response
+from proxy.core.messages import MigrationFacts
 from proxy.core.relay import RelayTarget, unseal
 from proxy.core.signing import check_signature
 from proxy.core.tokens import InvalidToken
-from proxy.core.versioning import MigrationContext
 from proxy.errors import (
     ClientRequestError,
     DeliveryFailed,
@@ -61,7 +61,6 @@ class WebhookRelay:
         settings: WebhookSettings,
         secrets: WebhookSecrets,
         plans: dict[str, VersionPlan],
-        context: MigrationContext,
         clock: Clock,
         stats: ComponentStats,
         ledger: DeliveryLedger,
@@ -71,7 +70,7 @@ class WebhookRelay:
         """`on_delivery(fingerprint, version)` hears of every event delivered to a client."""
         self._on_delivery = on_delivery
         self._settings, self._secrets, self._plans = settings, secrets, plans
-        self._context, self._clock = context, clock
+        self._clock = clock
         self._ledger, self._watches = ledger, watches
         self._session: aiohttp.ClientSession | None = None
         self._outcomes = stats.webhook_relays
@@ -158,12 +157,14 @@ class WebhookRelay:
     async def _translate_and_deliver(
         self, target: RelayTarget, secret: str, event: dict[str, Any]
     ) -> str:
-        steps = self._plans[target.version].events.get(event["type"])
+        plan = self._plans[target.version]
+        steps = plan.events.get(event["type"])
         if steps is None:
             # A version with no such event never had it (exports, say): nothing to deliver.
             self._outcomes["ignored"] += 1
             return "ignored"
-        context = dataclasses.replace(self._context, facts={"client_version": target.version})
+        facts = MigrationFacts(client_version=target.version)
+        context = dataclasses.replace(plan.context, facts=facts)
         translated = migrate_response(steps, event, context)
         await self._deliver(target.url, secret, orjson.dumps(translated))
         self._outcomes["delivered"] += 1

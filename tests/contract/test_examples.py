@@ -1,4 +1,6 @@
-"""Golden pairs: each upstream example is a valid Task and translates to its client example."""
+"""Golden pairs, one folder per served version (`examples/<version>/<case>/`): each upstream
+example is a valid Task and translates to its client example, which the version's declared
+model of a task answer accepts."""
 
 import json
 from pathlib import Path
@@ -6,13 +8,17 @@ from pathlib import Path
 import pytest
 
 from proxy.core.engine import migrate_response, plan_version
-from proxy.core.versioning import MigrationContext
 from translations import BUNDLE
 from translations.common import GET_TASK
-from translations.models.client import JobResponse
 from translations.models.upstream import Task
 
-EXAMPLES = sorted(path for path in (Path(__file__).parent / "examples").iterdir() if path.is_dir())
+FOLDER = Path(__file__).parent / "examples"
+VERSIONS = sorted(path.name for path in FOLDER.iterdir() if path.is_dir())
+EXAMPLES = [
+    (version, case)
+    for version in VERSIONS
+    for case in sorted(path for path in (FOLDER / version).iterdir() if path.is_dir())
+]
 
 
 def _load(case: Path, side: str) -> dict[str, object]:
@@ -21,21 +27,31 @@ def _load(case: Path, side: str) -> dict[str, object]:
     return document
 
 
-@pytest.mark.parametrize("case", EXAMPLES, ids=[case.name for case in EXAMPLES])
-def test_upstream_example_translates_to_client_example(case: Path) -> None:
+def test_every_example_folder_is_a_version_clients_are_served() -> None:
+    older = [version.value for version in BUNDLE.older]
+    assert VERSIONS
+    assert set(VERSIONS) <= set(older), "examples/<version>/ names a version of the bundle"
+
+
+@pytest.mark.parametrize(
+    ("version", "case"), EXAMPLES, ids=[f"{version}/{case.name}" for version, case in EXAMPLES]
+)
+def test_upstream_example_translates_to_client_example(version: str, case: Path) -> None:
     upstream = _load(case, "upstream")
     Task.model_validate(upstream)
-    steps = plan_version(BUNDLE, "2026-04-12").responses[GET_TASK]
+    plan = plan_version(BUNDLE, version)
 
-    translated = migrate_response(steps, upstream, MigrationContext())
+    translated = migrate_response(plan.responses[GET_TASK], upstream, plan.context)
 
     assert translated == _load(case, "client")
     assert list(translated) == list(_load(case, "client")), "key order follows the documented one"
-    JobResponse.model_validate(translated)
+    BUNDLE.terms(version).models[GET_TASK].model_validate(translated)
 
 
-def test_examples_cover_every_upstream_status() -> None:
-    statuses = {_load(case, "upstream")["status"] for case in EXAMPLES}
+@pytest.mark.parametrize("version", VERSIONS)
+def test_examples_cover_every_upstream_status(version: str) -> None:
+    cases = [case for each, case in EXAMPLES if each == version]
+    statuses = {_load(case, "upstream")["status"] for case in cases}
     assert statuses >= {
         "queued",
         "running",

@@ -2,6 +2,7 @@
 minority bent out of shape: each gives a valid legacy shape or a clean TranslationError, never an
 unhandled exception, and most of them translate (so the legacy model check really runs)."""
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -9,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from proxy.core.engine import migrate_response, plan_version
+from proxy.core.messages import MigrationFacts
 from proxy.core.pagination import PageFacts
 from proxy.core.payload import JSONObject
-from proxy.core.versioning import MigrationContext
 from proxy.errors import TranslationError
 from tests.fuzz.documents import (
     EVENT_STATUSES,
@@ -26,6 +27,7 @@ from translations.models import upstream
 from translations.models.client import JobResponse
 
 PLAN = plan_version(BUNDLE, "2026-04-12")
+MODELS = BUNDLE.terms(PLAN.version).models
 # Nine in ten drawn documents are canonical; a few of those carry an odd additive field, which a
 # translation drops. Below this share the fuzzing mostly exercises the error path.
 TRANSLATED_FLOOR: Final = 0.8
@@ -64,10 +66,12 @@ def test_the_canonical_tasks_drawn_are_tasks_the_upstream_model_accepts(task: JS
 
 def test_most_task_bodies_become_valid_jobs_on_every_task_route() -> None:
     routes = [route for route in TASK_ROUTES if route in PLAN.responses]
+    assert set(routes) <= set(MODELS), "every task route's answer has a declared model"
 
     def translate(task: JSONObject) -> bool:
         for route in routes:
-            _job(migrate_response(PLAN.responses[route], dict(task), MigrationContext()))
+            job = migrate_response(PLAN.responses[route], dict(task), PLAN.context)
+            MODELS[route].model_validate(job)
         return True
 
     assert routes
@@ -84,7 +88,9 @@ def test_most_task_pages_become_valid_offset_pages() -> None:
     facts = PageFacts(0, 20, 3, True, False)
 
     def translate(page: JSONObject) -> bool:
-        translated = migrate_response(steps, page, MigrationContext(facts={"page": facts}))
+        translated = migrate_response(
+            steps, page, dataclasses.replace(PLAN.context, facts=MigrationFacts(page=facts))
+        )
         assert set(translated) == {"jobs", "total", "offset", "limit", "has_more"}
         assert len(translated["jobs"]) == len(page["data"])
         for job in translated["jobs"]:
@@ -95,7 +101,7 @@ def test_most_task_pages_become_valid_offset_pages() -> None:
 
 
 def test_most_webhook_events_become_valid_job_events() -> None:
-    context = MigrationContext(facts={"client_version": "2026-04-12"})
+    context = dataclasses.replace(PLAN.context, facts=MigrationFacts(client_version=PLAN.version))
 
     def translate(event: JSONObject) -> bool:
         steps = PLAN.events.get(event["type"]) if isinstance(event.get("type"), str) else None

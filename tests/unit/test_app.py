@@ -40,3 +40,24 @@ def test_a_change_whose_emulation_has_no_emulator_refuses_to_start() -> None:
         "translations: version 2026-04-12 declares HolidayCalendar on GET /v1/holidays, "
         "but no emulator carries it out (register one in proxy/app.py)"
     )
+
+
+def test_a_status_word_the_served_versions_never_had_refuses_to_start() -> None:
+    settings = settings_from({"translation": {"status_words": {"succeeded": "done"}}})
+
+    with pytest.raises(ConfigError) as refused:
+        create_app(settings)
+
+    assert str(refused.value) == (
+        "translation.status_words.succeeded: 'done' is not a status word of version 2026-04-12 "
+        "(cancelled, completed, failed, queued, running)"
+    )
+
+
+def test_deprecation_dates_that_end_a_version_before_its_deprecation_refuse_to_start() -> None:
+    settings = settings_from({"deprecation": {"deprecated_at": "2026-06-01T00:00:00Z"}})
+
+    with pytest.raises(ConfigError) as refused:
+        create_app(settings)
+
+    assert str(refused.value).startswith("deprecation: version 2026-04-12: ")

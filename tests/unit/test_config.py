@@ -32,7 +32,7 @@ def test_no_file_gives_the_same_settings_as_the_shipped_one() -> None:
         ({"upstream": {"url": "ftp://x"}}, "upstream.url"),
         ({"upstream": {"url": "https://api.moda.app?x=1"}}, "upstream.url"),
         ({"upstream": {"timeout_seconds": -1}}, "upstream.timeout_seconds"),
-        ({"translation": {"status_words": {"succeeded": "done"}}}, "translation.status_words"),
+        ({"translation": {"status_words": {"paused": "done"}}}, "translation.status_words"),
         ({"state": {"backend": "postgres"}}, "state.backend"),
         ({"state": {"redis_url": "http://cache:6379"}}, "state.redis_url"),
         ({"server": {"workers": 0}}, "server.workers"),
@@ -156,6 +156,7 @@ def test_environment_values_are_text_unless_the_key_holds_something_else() -> No
     assert settings.upstream.timeout_seconds == 12.5
     assert settings.server.workers == 3
     assert settings.server.public_url is None
+    assert settings.deprecation.sunset_at is not None
     assert settings.deprecation.sunset_at.isoformat() == "2026-06-01T00:00:00+00:00"
     assert settings.sandbox.webhook_retry_delays == (1.0, 2.5)
     assert settings.metrics.client_names == {"0123456789ab": "2026"}
@@ -193,8 +194,8 @@ def test_a_misspelled_key_in_the_file_names_the_file_and_line(tmp_path: Path) ->
 
 def test_a_bad_value_in_the_file_names_its_line_even_inside_a_mapping(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
-    path.write_text("translation:\n  status_words:\n    expired: failed\n    succeeded: done\n")
-    assert _problem(path).startswith(f"{path}, line 4: translation.status_words.succeeded: ")
+    path.write_text("translation:\n  status_words:\n    expired: failed\n    paused: done\n")
+    assert _problem(path).startswith(f"{path}, line 4: translation.status_words.paused: ")
 
 
 def test_an_environment_typo_names_the_variable_and_the_one_meant() -> None:

@@ -6,6 +6,7 @@ Derived: `team_id`, always: the proxy looks it up once per API key."""
 from typing import Final
 
 from proxy.core.derived import DerivedField, in_each_item
+from proxy.core.messages import learned
 from proxy.core.payload import JSONObject, each_item
 from proxy.core.teams import TeamIdLookup
 from proxy.core.versioning import MigrationContext, VersionChange
@@ -13,7 +14,7 @@ from translations.common import GET_BRAND_KIT, LIST_BRAND_KITS
 
 
 def add_team_id(brand_kit: JSONObject, context: MigrationContext) -> JSONObject:
-    brand_kit["team_id"] = context.facts["team_id"]
+    brand_kit["team_id"] = learned(context.facts.team_id, "team_id")
     return brand_kit
 
 

@@ -11,7 +11,7 @@ from typing import Final
 
 from proxy.core.derived import DerivedField, in_each_item
 from proxy.core.payload import JSONObject, each_item, object_or_empty
-from proxy.core.prefer import TERMINAL_STATUSES
+from proxy.core.tasks import TERMINAL_STATUSES
 from proxy.core.versioning import MigrationContext, VersionChange
 from translations.common import (
     LIST_TASKS,

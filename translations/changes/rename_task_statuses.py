@@ -11,17 +11,17 @@ from typing import Final
 from proxy.core.derived import DerivedField, in_each_item
 from proxy.core.messages import Query
 from proxy.core.payload import JSONObject, each_item
+from proxy.core.tasks import TASK_STATUSES
 from proxy.core.versioning import MigrationContext, VersionChange
-from translations.common import DEFAULT_STATUS_WORDS, LIST_TASKS, TASK_ROUTES, checked_status
+from translations.common import LIST_TASKS, TASK_ROUTES, checked_status
 
-# A filter names one word; `failed` cannot also select `expired` tasks (the upstream takes one).
-_FILTER_WORDS: Final = {"completed": "succeeded", "cancelled": "canceled"}
 # moda-api.md §2.5: the statuses the documents give no legacy word for.
 _UNDOCUMENTED: Final = frozenset({"expired", "canceling"})
 
 
 def status_word(status: str, context: MigrationContext) -> str:
-    return context.status_words.get(status) or DEFAULT_STATUS_WORDS[checked_status(status)]
+    """The served version's word for `status` (its declaration's, or the operator's)."""
+    return context.status_words[checked_status(status)]
 
 
 def rename_job_status(job: JSONObject, context: MigrationContext) -> JSONObject:
@@ -29,15 +29,24 @@ def rename_job_status(job: JSONObject, context: MigrationContext) -> JSONObject:
     return job
 
 
+def upstream_status(word: str, context: MigrationContext) -> str:
+    """The status a filter word selects. A filter names one status: `failed` cannot also select
+    `expired` tasks (the upstream takes one), so a word that is itself a status means that one."""
+    if word in TASK_STATUSES:
+        return word
+    meant = [status for status, spoken in context.status_words.items() if spoken == word]
+    return meant[0] if len(meant) == 1 else word
+
+
 def filter_by_upstream_status(query: Query, context: MigrationContext) -> Query:
     return tuple(
-        (key, _FILTER_WORDS.get(value, value) if key == "status" else value) for key, value in query
+        (key, upstream_status(value, context) if key == "status" else value) for key, value in query
     )
 
 
 def status_changes_meaning(job: JSONObject, context: MigrationContext) -> bool:
     status = job.get("status")
-    return status in _UNDOCUMENTED or status in context.status_words
+    return status in _UNDOCUMENTED or status in context.replaced_statuses
 
 
 _DERIVED: Final = (DerivedField("status", status_changes_meaning),)

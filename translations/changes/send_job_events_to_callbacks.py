@@ -8,6 +8,7 @@ the `error` a poll of the job shows."""
 from typing import Final
 
 from proxy.core.expiry import EXPIRY_EVENT
+from proxy.core.messages import learned
 from proxy.core.payload import JSONObject, object_or_empty
 from proxy.core.relay import CallbackRelay
 from proxy.core.versioning import MigrationContext, VersionChange
@@ -34,7 +35,7 @@ def to_job_event(event: JSONObject, context: MigrationContext) -> JSONObject:
     task = object_or_empty(event["data"])
     event["type"] = _event_name(event["type"], task)
     event["data"] = rename_job_status(task_to_job(task, context), context)
-    event["api_version"] = context.facts["client_version"]
+    event["api_version"] = learned(context.facts.client_version, "client_version")
     return event
 
 

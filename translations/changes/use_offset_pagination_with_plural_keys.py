@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import Final
 
 from proxy.core.derived import DerivedField
-from proxy.core.pagination import OffsetPagination, PageFacts
+from proxy.core.messages import learned
+from proxy.core.pagination import OffsetPagination
 from proxy.core.payload import JSONObject
 from proxy.core.versioning import MigrationContext, VersionChange
 from translations.common import (
@@ -37,7 +38,7 @@ LISTS: Final = (
 
 def offset_page(items_key: str) -> Callable[[JSONObject, MigrationContext], JSONObject]:
     def to_offset_page(page: JSONObject, context: MigrationContext) -> JSONObject:
-        facts: PageFacts = context.facts["page"]
+        facts = learned(context.facts.page, "page")
         items = page["data"]
         if not isinstance(items, list):
             raise TypeError("a page's `data` must be a list")
@@ -53,7 +54,7 @@ def offset_page(items_key: str) -> Callable[[JSONObject, MigrationContext], JSON
 
 
 def total_is_a_lower_bound(page: JSONObject, context: MigrationContext) -> bool:
-    facts: PageFacts = context.facts["page"]
+    facts = learned(context.facts.page, "page")
     return not facts.total_is_exact
 
 

@@ -2,13 +2,13 @@ import pytest
 
 from proxy.core.prefer import (
     applied_wait,
-    is_settled,
     is_task_envelope,
     lifecycle_step,
     parse_prefer,
     poll_delay,
     wait_budget,
 )
+from proxy.core.tasks import is_settled
 from tests.factories import make_task
 
 

@@ -1,11 +1,12 @@
 import pytest
 
+from proxy.core.messages import MigrationFacts
 from proxy.core.payload import each_item
 from proxy.core.versioning import MigrationContext
 from translations.changes.add_team_id_to_brand_kits import CHANGE, add_team_id
 from translations.common import GET_BRAND_KIT, LIST_BRAND_KITS
 
-CONTEXT = MigrationContext(facts={"team_id": "team_1WHG24DYJV96AVVEESRV54392Y"})
+CONTEXT = MigrationContext(facts=MigrationFacts(team_id="team_1WHG24DYJV96AVVEESRV54392Y"))
 
 
 def test_each_brand_kit_gets_the_callers_team() -> None:

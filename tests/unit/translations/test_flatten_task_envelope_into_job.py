@@ -1,16 +1,17 @@
+import dataclasses
 from typing import Any
 
 import pytest
 
 from proxy.core.engine import migrate_response, plan_version
+from proxy.core.messages import MigrationFacts
 from proxy.core.pagination import PageFacts
-from proxy.core.versioning import MigrationContext
 from tests.factories import make_task
 from translations import BUNDLE
 from translations.changes.flatten_task_envelope_into_job import task_to_job
 from translations.common import GET_TASK, LIST_TASKS
 
-CONTEXT = MigrationContext()
+CONTEXT = plan_version(BUNDLE, "2026-04-12").context
 RESULT = {
     "canvas_id": "cvs_NEW",
     "canvas_url": "https://moda.app/canvas/x",
@@ -162,6 +163,6 @@ def test_a_list_names_a_field_derived_for_any_of_its_jobs() -> None:
     running = make_task(status="running", progress={"message": "Busy"})
     names: list[str] = []
     page = {"data": [running, make_task(retry_after_ms=1200)], "next_cursor": None}
-    facts = {"page": PageFacts(0, 20, 2, True, False)}
-    migrate_response(steps, page, MigrationContext(facts=facts), names)
+    facts = MigrationFacts(page=PageFacts(0, 20, 2, True, False))
+    migrate_response(steps, page, dataclasses.replace(CONTEXT, facts=facts), names)
     assert names == ["message", "retry_after_seconds"]

@@ -1,13 +1,20 @@
+import dataclasses
+
 import pytest
 
-from proxy.core.versioning import MigrationContext
+from proxy.core.engine import plan_version
+from proxy.core.messages import MigrationFacts
 from tests.factories import make_task
+from translations import BUNDLE
 from translations.changes.flatten_task_envelope_into_job import task_to_job
 from translations.changes.rename_task_statuses import rename_job_status
 from translations.changes.send_job_events_to_callbacks import to_job_event
 from translations.models.client import JobResponse
 
-CONTEXT = MigrationContext(facts={"client_version": "2026-04-12"})
+CONTEXT = dataclasses.replace(
+    plan_version(BUNDLE, "2026-04-12").context,
+    facts=MigrationFacts(client_version="2026-04-12"),
+)
 
 
 def _event(event_type: str, **task: object) -> dict[str, object]:

@@ -1,5 +1,6 @@
 import pytest
 
+from proxy.core.messages import MigrationFacts
 from proxy.core.pagination import PageFacts
 from proxy.core.versioning import MigrationContext
 from translations.changes.use_offset_pagination_with_plural_keys import (
@@ -10,7 +11,7 @@ from translations.changes.use_offset_pagination_with_plural_keys import (
 
 
 def _context(facts: PageFacts) -> MigrationContext:
-    return MigrationContext(facts={"page": facts})
+    return MigrationContext(facts=MigrationFacts(page=facts))
 
 
 def test_a_cursor_page_becomes_an_offset_page_under_its_plural_key() -> None:
