@@ -267,12 +267,13 @@ def create_app(
     )
     secrets = secrets or load_webhook_secrets(settings)
     app[STATE] = state = build_state(settings, clock, stats, secrets.relay_key)
+    plans: dict[str, VersionPlan] = app[PLANS]
     app[CLIENT_USAGE] = usage = ClientUsage(
         settings.clients,
         state.clients,
         clock,
         upstream=bundle.upstream,
-        served=bundle.supported,
+        served=plans.keys(),  # the pre-versioning clients too: the oldest of all
         names={**settings.metrics.client_names, **settings.clients.names},
     )
     app[WEBHOOK_RELAY] = WebhookRelay(

@@ -102,6 +102,23 @@ async def test_the_report_counts_each_client_by_route_version_and_header(
     assert len(summary["legacy_requests_by_day"]) == 14
 
 
+async def test_a_pre_versioning_client_on_the_job_routes_is_listed_as_legacy(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    proxy, admin = await _pair(aiohttp_client, FakeClock())
+    g0 = {"Authorization": "Bearer moda_live_adapp"}
+    created = await proxy.post(
+        "/v1/jobs", json={"prompt": "An ad", "canvas_name": "Ad"}, headers=g0
+    )
+    assert created.status == 202
+
+    client = _clients(await _report(admin))[fingerprint(g0)]
+
+    assert client["version"] == "pre-versioning"
+    assert client["legacy"] is True
+    assert client["requests_last_hour"] == {"POST /v1/jobs": 1}
+
+
 async def test_the_page_shows_what_the_json_says(aiohttp_client: AiohttpClient) -> None:
     clock = FakeClock()
     proxy, admin = await _pair(
