@@ -7,7 +7,7 @@ from typing import Final
 from aiohttp import hdrs, web
 from multidict import CIMultiDict
 
-from proxy.errors import UpstreamError, UpstreamTimeout
+from proxy.errors import UpstreamContractError, UpstreamError, UpstreamTimeout
 from proxy.keys import SETTINGS, UPSTREAM
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
 from proxy.server.convert import client_response_headers, upstream_request_headers
@@ -52,21 +52,21 @@ async def pass_through(request: web.Request, version: str) -> web.StreamResponse
         response_headers[REQUEST_ID_HEADER] = request_id(request)
         length = up.content_length
         if request.method != hdrs.METH_HEAD and length is not None and length <= _SMALL_BODY:
-            data = await _read_small(up, upstream.read_timeout)
+            data = await _read_small(up, length, upstream.read_timeout)
             return web.Response(
                 status=up.status, reason=up.reason, body=data, headers=response_headers
             )
         return await _stream_back(request, up, response_headers, upstream.read_timeout)
 
 
-async def _read_small(up: UpstreamAnswer, idle_seconds: float) -> bytes:
-    parts = []
+async def _read_small(up: UpstreamAnswer, length: int, idle_seconds: float) -> bytes:
     try:
-        while chunk := await up.next_chunk(idle_seconds):
-            parts.append(chunk)
+        data = await up.read(length, idle_seconds)
     except TimeoutError as exc:
         raise UpstreamTimeout("The upstream did not answer in time.") from exc
-    return b"".join(parts)
+    if data is None:  # the parser stops at the declared length: never, short of a parser fault
+        raise UpstreamContractError("The upstream sent more than the length it declared.")
+    return data
 
 
 async def _stream_back(

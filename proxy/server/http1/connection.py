@@ -103,11 +103,12 @@ class UpstreamAnswer:
         while chunk := await self.next_chunk(idle_seconds):
             yield chunk
 
-    async def read(self, limit: int) -> bytes | None:
-        """The whole body, or None as soon as it passes `limit` bytes."""
+    async def read(self, limit: int, idle_seconds: float | None = None) -> bytes | None:
+        """The whole body, or None as soon as it passes `limit` bytes; each wait for more lasts
+        at most `idle_seconds`."""
         parts: list[bytes] = []
         size = 0
-        while chunk := await self.next_chunk():
+        while chunk := await self.next_chunk(idle_seconds):
             size += len(chunk)
             if size > limit:
                 return None
