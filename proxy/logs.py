@@ -1,9 +1,6 @@
 """Log lines as JSON objects, one per line: what log shippers and `jq` read without parsing."""
 
-import atexit
 import logging
-import logging.handlers
-import queue
 from datetime import UTC, datetime
 
 import orjson
@@ -31,17 +28,17 @@ class JsonLines(logging.Formatter):
         return orjson.dumps(line).decode()
 
 
-def configure_logging(level: str) -> logging.handlers.QueueListener:
-    """Formats and writes on a thread of its own: a slow stderr never stalls the event loop."""
+def configure_logging(level: str) -> None:
+    """Writes log lines to standard error from the thread that logs, as the access log does.
+
+    No writer thread: log lines are rare (start, stop, warnings), and a second thread running
+    Python at exit can take a signal that only the main thread may handle. CPython 3.11 then
+    spins that thread forever under a tracer (coverage), and the process never exits.
+    """
     stream = logging.StreamHandler()
     stream.setFormatter(JsonLines())
-    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-    listener = logging.handlers.QueueListener(records, stream)
     root = logging.getLogger()
-    root.handlers[:] = [logging.handlers.QueueHandler(records)]
+    root.handlers[:] = [stream]
     root.setLevel(level)
     # aiohttp's own access log would duplicate ours, with raw paths.
     logging.getLogger("aiohttp.access").disabled = True
-    listener.start()
-    atexit.register(listener.stop)
-    return listener

@@ -1,6 +1,8 @@
 """The program as a user runs it: `python -m proxy` in a real process, on loopback ports."""
 
 import asyncio
+import contextlib
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -54,6 +56,55 @@ async def _drain(stream: asyncio.StreamReader, into: list[str]) -> None:
         into.append(line.decode())
 
 
+def _pipe_holders(process: asyncio.subprocess.Process) -> list[int]:
+    """Pids of the processes, other than this one, that hold `process`'s standard error pipe."""
+    transport = process._transport  # type: ignore[attr-defined]  # asyncio keeps it private
+    pipe = transport.get_pipe_transport(2)
+    if pipe is None:
+        return []
+    target = os.readlink(f"/proc/self/fd/{pipe.get_extra_info('pipe').fileno()}")
+    holders = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        with contextlib.suppress(OSError):
+            if any(os.readlink(fd) == target for fd in (entry / "fd").iterdir()):
+                holders.append(int(entry.name))
+    return holders
+
+
+def _describe_process(pid: int) -> str:
+    def read(name: str) -> str:
+        try:
+            return Path(f"/proc/{pid}/{name}").read_text().strip().replace("\0", " ")
+        except OSError:
+            return "?"
+
+    return f"pid {pid} ({read('cmdline')}): syscall {read('syscall').split(' ')[0]}"
+
+
+async def _ended(
+    process: asyncio.subprocess.Process, drain: "asyncio.Task[None]", log: list[str]
+) -> None:
+    """Waits for the proxy to exit and for the end of its standard error, which comes once every
+    process writing to it (its workers too) exited. Any still holding it after 20 s fails the
+    test, named, and is killed: a worker must never outlive its supervisor."""
+    ended = asyncio.gather(process.wait(), drain)
+    try:
+        await asyncio.wait_for(asyncio.shield(ended), timeout=20)
+        return
+    except TimeoutError:
+        holders = _pipe_holders(process)
+        described = [_describe_process(pid) for pid in holders]
+        for pid in holders:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        await ended
+    raise AssertionError(
+        "processes outlived the proxy: " + "; ".join(described) + "\n" + "".join(log[-20:])
+    )
+
+
 async def eventually(condition: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
     """Polls `condition` until it holds; fails the test if it still does not after `within` s."""
     loop = asyncio.get_running_loop()
@@ -101,8 +152,7 @@ async def running_proxy(
     finally:
         if process.returncode is None:
             process.kill()
-            await process.wait()
-        await drain
+        await _ended(process, drain, running.log)
 
 
 async def terminate_under_load(
