@@ -32,8 +32,9 @@ def configure_logging(level: str) -> None:
     """Writes log lines to standard error from the thread that logs, as the access log does.
 
     No writer thread: log lines are rare (start, stop, warnings), and a second thread running
-    Python at exit can take a signal that only the main thread may handle. CPython 3.11 then
-    spins that thread forever under a tracer (coverage), and the process never exits.
+    Python at exit can take a signal that only the main thread may handle while the main thread
+    waits for it. A worker was seen spinning in such a thread for good, under a tracer
+    (coverage) on CPython 3.11, and never exiting.
     """
     stream = logging.StreamHandler()
     stream.setFormatter(JsonLines())
