@@ -189,20 +189,27 @@ def start_proxy(
 
 
 def start_yardstick(
-    stack: contextlib.ExitStack, workdir: Path, upstream_url: str
+    stack: contextlib.ExitStack,
+    workdir: Path,
+    upstream_url: str,
+    module: str = "bench.yardstick",
+    extra_args: Sequence[str] = (),
 ) -> tuple[int, str, Path]:
-    """Start bench.yardstick in front of the upstream; returns its pid, base URL and log."""
-    home = workdir / "yardstick"
+    """Start bench.yardstick (or another bench server `module` taking the same flags) in front of
+    the upstream; returns its pid, base URL and log."""
+    name = " ".join((module, *extra_args))
+    home = workdir / name.replace(" ", "_")
     home.mkdir()
     [port] = free_ports(1)
     command = [
-        sys.executable, "-m", "bench.yardstick",
+        sys.executable, "-m", module,
         "--upstream", upstream_url,
         "--listen", f"{LOOPBACK}:{port}",
+        *extra_args,
     ]  # fmt: skip
-    log = home / "yardstick.log"
+    log = home / "server.log"
     process = spawn(command, log, home, python_env())
     stack.callback(stop, process)
     base_url = f"http://{LOOPBACK}:{port}"
-    wait_until_answering(base_url + "/", process, log, "the yardstick")
+    wait_until_answering(base_url + "/", process, log, name)
     return process.pid, base_url, log

@@ -1,16 +1,21 @@
 """The benchmarks' own helpers: the yardstick translates like the product, wrk's report is read,
 the fake upstream pages by cursor. Nothing here times anything."""
 
+import asyncio
 import json
 
+import aiohttp
 import orjson
-from pytest_aiohttp import AiohttpClient
+from aiohttp import web
+from pytest_aiohttp import AiohttpClient, AiohttpServer
 
+from bench.bare_server import BareProxy
 from bench.fake_moda import LIST_PATH, FakeModa, checkpoints_held
 from bench.options import Options
-from bench.task import TASK_BODY
+from bench.task import TASK_BODY, TASK_PATH
 from bench.wrk import parse_wrk
-from bench.yardstick import flatten
+from bench.yardstick import UPSTREAM, flatten, handle_with_pool, upstream_pool
+from bench.yardstick import pool as pool_context
 from proxy.core.versioning import MigrationContext
 from translations.changes.flatten_task_envelope_into_job import task_to_job
 
@@ -63,3 +68,47 @@ async def test_the_fake_upstream_pages_by_cursor(aiohttp_client: AiohttpClient) 
     assert fake.issued["moda_live_a"] == {20, 120}
     task = await client.get("/v1/tasks/task_x", headers=headers)
     assert orjson.loads(await task.read())["id"] == "task_x"
+
+
+def _fake_upstream() -> web.Application:
+    async def task(request: web.Request) -> web.Response:
+        assert request.headers["Moda-Version"] == "2026-05-01"
+        return web.Response(
+            body=TASK_BODY, content_type="application/json", headers={"X-Request-ID": "req_up"}
+        )
+
+    app = web.Application()
+    app.router.add_get(TASK_PATH, task)
+    return app
+
+
+async def _legacy_and_canonical(base: str) -> tuple[dict[str, object], str, bytes]:
+    async with aiohttp.ClientSession() as session:
+        legacy = {"Moda-Version": "2026-04-12", "Authorization": "Bearer moda_live_a"}
+        async with session.get(base + TASK_PATH, headers=legacy) as response:
+            job, request_id = orjson.loads(await response.read()), response.headers["X-Request-ID"]
+        canonical = {"Moda-Version": "2026-05-01", "Authorization": "Bearer moda_live_a"}
+        async with session.get(base + TASK_PATH, headers=canonical) as response:
+            return job, request_id, await response.read()
+
+
+async def test_the_layer_servers_answer_what_the_product_answers(
+    aiohttp_server: AiohttpServer,
+) -> None:
+    upstream = await aiohttp_server(_fake_upstream())
+    expected = task_to_job(json.loads(TASK_BODY), MigrationContext())
+    pool = upstream_pool(str(upstream.make_url("/")))
+    bare = await asyncio.get_running_loop().create_server(lambda: BareProxy(pool), "127.0.0.1", 0)
+    lean = web.Application()
+    lean[UPSTREAM] = str(upstream.make_url("/")).rstrip("/")
+    lean.cleanup_ctx.append(pool_context)
+    lean.router.add_get("/{tail:.*}", handle_with_pool)
+    lean_server = await aiohttp_server(lean)
+    try:
+        port = bare.sockets[0].getsockname()[1]
+        for base in (f"http://127.0.0.1:{port}", str(lean_server.make_url("")).rstrip("/")):
+            job, request_id, canonical = await _legacy_and_canonical(base)
+            assert (job, request_id, canonical) == (expected, "req_up", TASK_BODY.encode())
+    finally:
+        bare.close()
+        await pool.close()

@@ -1,0 +1,153 @@
+"""Where a translated request's CPU goes: the product beside three servers that each drop a layer.
+
+Run from the repository root:
+
+    .venv/bin/python -m bench.layers [--duration SECONDS] [--connections N]
+                                     [--warmup SECONDS] [--rounds N] [--runs N]
+
+Every server answers the same legacy `GET /v1/tasks/{id}` with the same JobResponse, in front of
+the same nginx upstream (bench.nginx), driven by wrk in interleaved rounds like bench.throughput:
+
+    (a) the product, with its shipped defaults
+    (c) the yardstick: aiohttp's server and its ClientSession (bench.yardstick)
+    (e) the yardstick with the product's upstream pool in place of ClientSession
+    (f) a bare server: an httptools protocol, the product's pool, the same flatten, nothing else
+        (bench.bare_server)
+
+Each server's CPU time per request (from /proc) then splits into layers:
+
+    aiohttp's client, over the product's pool     (c) - (e)
+    aiohttp's server, over a bare protocol        (e) - (f)
+    the product's own work, on aiohttp's server   (a) - (e)
+
+The figures say which layer a change must shrink to make the product cheaper; they are printed,
+never judged. With `--runs N` (N > 1) each run starts fresh processes and a summary gives
+min / median / max over the runs.
+"""
+
+import contextlib
+import signal
+import statistics
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench.cpu import cpu_snapshot, other_cpus, print_background
+from bench.nginx import NGINX, start_nginx
+from bench.options import Options, parse_options
+from bench.processes import (
+    BenchError,
+    interrupt,
+    progress,
+    require_tool,
+    start_proxy,
+    start_yardstick,
+)
+from bench.task import LEGACY_VERSION, TASK_PATH, check_legacy
+from bench.throughput import ScenarioResult, print_table, run_scenarios
+from bench.wrk import WRK, Scenario
+
+# (label, server module, its extra flags); the product is started on its own.
+REFERENCES = (
+    ("(c) yardstick: aiohttp + ClientSession", "bench.yardstick", ()),
+    ("(e) aiohttp + product's pool", "bench.yardstick", ("--client", "pool")),
+    ("(f) httptools + product's pool", "bench.bare_server", ()),
+)
+LAYERS = (
+    ("aiohttp's client, over the product's pool", "(c)", "(e)"),
+    ("aiohttp's server, over a bare protocol", "(e)", "(f)"),
+    ("the product's own work, on aiohttp's server", "(a)", "(e)"),
+)
+
+
+def run_once(options: Options) -> tuple[list[ScenarioResult], float]:
+    with contextlib.ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="moda-layers-")))
+        progress("starting nginx as the fake upstream, the product and three reference servers")
+        nginx_pid, upstream = start_nginx(stack, workdir, options.connections)
+        product_pid, product, _, _ = start_proxy(stack, workdir, upstream)
+        scenarios = [Scenario("(a) product", product + TASK_PATH, LEGACY_VERSION, product_pid)]
+        expected = check_legacy(product + TASK_PATH)
+        for label, module, extra in REFERENCES:
+            pid, url, _ = start_yardstick(stack, workdir, upstream, module, extra)
+            if check_legacy(url + TASK_PATH) != expected:
+                raise BenchError(f"{label} does not answer the product's JobResponse")
+            scenarios.append(Scenario(label, url + TASK_PATH, LEGACY_VERSION, pid))
+        progress("every server answers the same JobResponse")
+        pids = [nginx_pid, *(scenario.server_pid or 0 for scenario in scenarios)]
+        before = cpu_snapshot(pids)
+        results = run_scenarios(scenarios, options)
+        return results, other_cpus(before, cpu_snapshot(pids))
+
+
+def per_request(results: Sequence[ScenarioResult]) -> dict[str, float]:
+    """CPU µs per request by scenario tag, `(a)` to `(f)`."""
+    return {
+        result.scenario.name.split(" ", 1)[0]: result.cpu_us_per_request or 0.0
+        for result in results
+    }
+
+
+def layer_costs(results: Sequence[ScenarioResult]) -> list[tuple[str, float]]:
+    cpu = per_request(results)
+    return [(name, cpu[more] - cpu[less]) for name, more, less in LAYERS]
+
+
+def print_run(results: Sequence[ScenarioResult], background: float, options: Options) -> None:
+    print(
+        f"\nGET {TASK_PATH} as a 2026-04-12 client, wrk -t1 -c{options.connections}, "
+        f"{options.duration} s per server in {len(options.round_seconds())} interleaved rounds\n"
+    )
+    print_table(results)
+    print("\nCPU µs per request, by layer:")
+    for name, cost in layer_costs(results):
+        print(f"  {name:<46} {cost:>8.1f}")
+    print_background(background)
+
+
+def print_spread(runs: Sequence[Sequence[ScenarioResult]]) -> None:
+    print(f"\nspread over {len(runs)} runs (min / median / max), CPU µs per request:")
+    rows: dict[str, list[float]] = {}
+    for results in runs:
+        for result in results:
+            rows.setdefault(result.scenario.name, []).append(result.cpu_us_per_request or 0.0)
+        for name, cost in layer_costs(results):
+            rows.setdefault(f"layer: {name}", []).append(cost)
+    for name, values in rows.items():
+        low, middle, high = min(values), statistics.median(values), max(values)
+        print(f"  {name:<56} {low:>7.1f} / {middle:>7.1f} / {high:>7.1f}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = parse_options(
+        argv,
+        prog="python -m bench.layers",
+        description="The product's CPU per request beside servers that each drop a layer.",
+        connections=32,
+        with_runs=True,
+    )
+    signal.signal(signal.SIGTERM, interrupt)
+    runs = []
+    try:
+        require_tool(NGINX, "nginx-light")
+        require_tool(WRK, "wrk")
+        for number in range(1, options.runs + 1):
+            progress(f"run {number}/{options.runs}")
+            results, background = run_once(options)
+            runs.append(results)
+            print_run(results, background, options)
+            sys.stdout.flush()
+    except BenchError as exc:
+        progress(f"cannot run: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        progress("interrupted; every process started was stopped")
+        return 130
+    if len(runs) > 1:
+        print_spread(runs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
