@@ -78,6 +78,11 @@ async def handle(request: web.Request) -> web.Response:
     async with request.app[SESSION].request(request.method, url, headers=headers) as upstream:
         body, status = await upstream.read(), upstream.status
         request_id = upstream.headers.get("X-Request-ID", "")
+    return client_answer(legacy, status, body, request_id)
+
+
+def client_answer(legacy: bool, status: int, body: bytes, request_id: str) -> web.Response:
+    """The upstream's answer as the client gets it: a legacy client's Task flattened."""
     if legacy and status == 200:
         body = orjson.dumps(flatten(orjson.loads(body)))
     response_headers = (
@@ -103,15 +108,7 @@ async def handle_with_pool(request: web.Request) -> web.Response:
         "GET", head, b"", timeout_seconds=30.0, limit=1 << 20
     )
     assert body is not None  # the bench's Task is a few hundred bytes
-    if legacy and upstream.status == 200:
-        body = orjson.dumps(flatten(orjson.loads(body)))
-    request_id = upstream.headers.get("X-Request-ID", "")
-    response_headers = (
-        {**LEGACY, "X-Request-ID": request_id} if legacy else {"Moda-Version": "2026-05-01"}
-    )
-    return web.Response(
-        status=upstream.status, body=body, content_type="application/json", headers=response_headers
-    )
+    return client_answer(legacy, upstream.status, body, upstream.headers.get("X-Request-ID", ""))
 
 
 def upstream_pool(upstream: str) -> ConnectionPool:
