@@ -26,27 +26,23 @@ min / median / max over the runs.
 """
 
 import contextlib
-import signal
-import statistics
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from bench.cpu import cpu_snapshot, other_cpus, print_background
-from bench.nginx import NGINX, start_nginx
+from bench.nginx import start_nginx
 from bench.options import Options, parse_options
 from bench.processes import (
     BenchError,
-    interrupt,
     progress,
-    require_tool,
     start_proxy,
     start_yardstick,
 )
 from bench.task import LEGACY_VERSION, TASK_PATH, check_legacy
-from bench.throughput import ScenarioResult, print_table, run_scenarios
-from bench.wrk import WRK, Scenario
+from bench.throughput import ScenarioResult, print_table, run_runs, run_scenarios, spread
+from bench.wrk import Scenario
 
 # (label, server module, its extra flags); the product is started on its own.
 REFERENCES = (
@@ -115,8 +111,7 @@ def print_spread(runs: Sequence[Sequence[ScenarioResult]]) -> None:
         for name, cost in layer_costs(results):
             rows.setdefault(f"layer: {name}", []).append(cost)
     for name, values in rows.items():
-        low, middle, high = min(values), statistics.median(values), max(values)
-        print(f"  {name:<56} {low:>7.1f} / {middle:>7.1f} / {high:>7.1f}")
+        print(f"  {name:<56} {spread(values, '7.1f')}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -127,23 +122,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         connections=32,
         with_runs=True,
     )
-    signal.signal(signal.SIGTERM, interrupt)
-    runs = []
-    try:
-        require_tool(NGINX, "nginx-light")
-        require_tool(WRK, "wrk")
-        for number in range(1, options.runs + 1):
-            progress(f"run {number}/{options.runs}")
-            results, background = run_once(options)
-            runs.append(results)
-            print_run(results, background, options)
-            sys.stdout.flush()
-    except BenchError as exc:
-        progress(f"cannot run: {exc}")
-        return 1
-    except KeyboardInterrupt:
-        progress("interrupted; every process started was stopped")
-        return 130
+
+    def one_run(number: int) -> list[ScenarioResult]:
+        results, background = run_once(options)
+        print_run(results, background, options)
+        return results
+
+    runs = run_runs(options, one_run)
+    if isinstance(runs, int):
+        return runs
     if len(runs) > 1:
         print_spread(runs)
     return 0

@@ -58,7 +58,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 
 from bench.cpu import cpu_seconds, cpu_snapshot, other_cpus, print_background
 from bench.nginx import NGINX, start_nginx
@@ -80,6 +80,8 @@ from bench.task import (
     check_legacy,
 )
 from bench.wrk import WRK, LoadResult, Scenario, combine, parse_wrk, run_wrk
+
+T = TypeVar("T")
 
 MIN_YARDSTICK_RATIO: Final = 1.2
 MAX_CPU_OVERHEAD_PERCENT: Final = 5.0
@@ -337,6 +339,27 @@ def print_spread(reports: Sequence[RunReport]) -> None:
 # -- main -----------------------------------------------------------------------------------
 
 
+def run_runs(options: Options, run: Callable[[int], T]) -> list[T] | int:
+    """`run(number)` for each of the `--runs`, with nginx and wrk at hand: the results, or the
+    exit status when the benchmark could not run (1) or was interrupted (130)."""
+    signal.signal(signal.SIGTERM, interrupt)
+    results = []
+    try:
+        require_tool(NGINX, "nginx-light")
+        require_tool(WRK, "wrk")
+        for number in range(1, options.runs + 1):
+            progress(f"run {number}/{options.runs}")
+            results.append(run(number))
+            sys.stdout.flush()
+    except BenchError as exc:
+        progress(f"cannot run: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        progress("interrupted; every process started was stopped")
+        return 130
+    return results
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_options(
         argv,
@@ -345,22 +368,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         connections=32,
         with_runs=True,
     )
-    signal.signal(signal.SIGTERM, interrupt)
-    reports = []
-    try:
-        require_tool(NGINX, "nginx-light")
-        require_tool(WRK, "wrk")
-        for number in range(1, options.runs + 1):
-            progress(f"run {number}/{options.runs}")
-            reports.append(run_once(options))
-            print_run(reports[-1], options, number)
-            sys.stdout.flush()
-    except BenchError as exc:
-        progress(f"cannot run: {exc}")
-        return 1
-    except KeyboardInterrupt:
-        progress("interrupted; every process started was stopped")
-        return 130
+
+    def one_run(number: int) -> RunReport:
+        report = run_once(options)
+        print_run(report, options, number)
+        return report
+
+    reports = run_runs(options, one_run)
+    if isinstance(reports, int):
+        return reports
     if len(reports) > 1:
         print_spread(reports)
     return 0
