@@ -135,9 +135,13 @@ def answers(url: str) -> bool:
 
 
 def wait_until_answering(
-    url: str, process: "subprocess.Popen[bytes]", log: Path, what: str
+    url: str,
+    process: "subprocess.Popen[bytes]",
+    log: Path,
+    what: str,
+    timeout: float = STARTUP_TIMEOUT_SECONDS,
 ) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status = process.poll()
         if status is not None:
@@ -145,9 +149,7 @@ def wait_until_answering(
         if answers(url):
             return
         time.sleep(0.1)
-    raise BenchError(
-        f"{what} did not answer {url} within {STARTUP_TIMEOUT_SECONDS:.0f} s:\n{log_tail(log)}"
-    )
+    raise BenchError(f"{what} did not answer {url} within {timeout:.0f} s:\n{log_tail(log)}")
 
 
 def python_env() -> dict[str, str]:
@@ -163,15 +165,18 @@ def start_proxy(
     upstream_url: str,
     extra_args: Sequence[str] = (),
     config: str = PROXY_CONF,
+    launcher: Sequence[str] = (),
+    startup_timeout: float = STARTUP_TIMEOUT_SECONDS,
 ) -> ProxyProcess:
-    """Start one proxy process in front of the upstream and wait until it answers."""
+    """Start one proxy process in front of the upstream and wait until it answers; `launcher`
+    is a command that runs it (e.g. valgrind's)."""
     home = workdir / "proxy"
     home.mkdir()
     config_path = home / "bench-config.yaml"
     config_path.write_text(config, encoding="utf-8")
     port, admin_port = free_ports(2)
     command = [
-        sys.executable, "-m", "proxy",
+        *launcher, sys.executable, "-m", "proxy",
         "--config", str(config_path),
         "--upstream", upstream_url,
         "--listen", f"{LOOPBACK}:{port}",
@@ -182,9 +187,9 @@ def start_proxy(
     process = spawn(command, log, home, python_env())
     stack.callback(stop, process)
     admin_url = f"http://{LOOPBACK}:{admin_port}"
-    wait_until_answering(admin_url + "/-/healthz", process, log, "the proxy")
+    wait_until_answering(admin_url + "/-/healthz", process, log, "the proxy", startup_timeout)
     base_url = f"http://{LOOPBACK}:{port}"
-    wait_until_answering(base_url + "/", process, log, "the proxy")
+    wait_until_answering(base_url + "/", process, log, "the proxy", startup_timeout)
     return ProxyProcess(process.pid, base_url, log, admin_url)
 
 
@@ -194,6 +199,8 @@ def start_yardstick(
     upstream_url: str,
     module: str = "bench.yardstick",
     extra_args: Sequence[str] = (),
+    launcher: Sequence[str] = (),
+    startup_timeout: float = STARTUP_TIMEOUT_SECONDS,
 ) -> tuple[int, str, Path]:
     """Start bench.yardstick (or another bench server `module` taking the same flags) in front of
     the upstream; returns its pid, base URL and log."""
@@ -202,7 +209,7 @@ def start_yardstick(
     home.mkdir()
     [port] = free_ports(1)
     command = [
-        sys.executable, "-m", module,
+        *launcher, sys.executable, "-m", module,
         "--upstream", upstream_url,
         "--listen", f"{LOOPBACK}:{port}",
         *extra_args,
@@ -211,5 +218,5 @@ def start_yardstick(
     process = spawn(command, log, home, python_env())
     stack.callback(stop, process)
     base_url = f"http://{LOOPBACK}:{port}"
-    wait_until_answering(base_url + "/", process, log, name)
+    wait_until_answering(base_url + "/", process, log, name, startup_timeout)
     return process.pid, base_url, log

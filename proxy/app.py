@@ -50,7 +50,7 @@ from proxy.server.emulators import Emulators
 from proxy.server.expiry import ExpiryWatcher
 from proxy.server.handler import proxy_request, relay_webhook
 from proxy.server.middlewares import envelope_errors
-from proxy.server.observe import observe
+from proxy.server.observe import RequestObserver
 from proxy.server.ops import add_admin_routes
 from proxy.server.pagination import OffsetPaginator
 from proxy.server.prefer import WaitHub
@@ -241,10 +241,7 @@ def create_app(
     `sandbox_url` names one already running (a supervisor's, shared by its workers)."""
     _check_versions(settings, bundle)
     clock = clock or SystemClock()
-    app = web.Application(
-        middlewares=[observe],  # which renders failures in the envelope itself
-        client_max_size=settings.server.max_translated_body_bytes,
-    )
+    app = web.Application(client_max_size=settings.server.max_translated_body_bytes)
     app[SETTINGS] = settings
     app[BUNDLE] = bundle
     status_words = {str(k): str(v) for k, v in settings.translation.status_words.items()}
@@ -304,6 +301,7 @@ def create_app(
     app.on_shutdown.append(_release_waiters)
     app.cleanup_ctx.append(_upstream_lifecycle(clock, sandbox_url))
     app.cleanup_ctx.append(usage.lifecycle)
+    app.middlewares.append(RequestObserver(app).middleware())
     app.router.add_post(RELAY_PATH + "/{token}", relay_webhook)
     app.router.add_route("*", "/{tail:.*}", proxy_request)
     return app

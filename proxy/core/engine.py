@@ -148,8 +148,10 @@ def migrate_response(
     """Appends to `derived`, when given, the name of each client field a step derives."""
     for step in steps:
         try:
-            if derived is not None:
-                derived.extend(field.name for field in step.derived if field.when(body, context))
+            if derived is not None and step.derived:
+                for field in step.derived:
+                    if field.when(body, context):
+                        derived.append(field.name)
             body = step.migrate(body, context)
         except _MIGRATION_FAILURES as exc:
             raise TranslationError(step.change, exc) from exc

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Final, NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +28,7 @@ class Route:
         return tuple(self.template.strip("/").split("/"))
 
 
-@dataclass(frozen=True, slots=True)
-class RouteMatch:
+class RouteMatch(NamedTuple):
     route: Route
     params: Mapping[str, str]
 
@@ -39,6 +39,7 @@ def _is_placeholder(segment: str) -> bool:
 
 # A template segment: the literal text it must equal, or the parameter name it binds.
 _Segment = tuple[str | None, str | None]
+_Candidates = list[tuple[Route, tuple[_Segment, ...]]]
 
 
 def _compiled(route: Route) -> tuple[Route, tuple[_Segment, ...]]:
@@ -48,21 +49,44 @@ def _compiled(route: Route) -> tuple[Route, tuple[_Segment, ...]]:
     )
 
 
+def _specificity(entry: tuple[Route, tuple[_Segment, ...]]) -> int:
+    return sum(name is not None for _, name in entry[1])
+
+
+# The segment that tells most routes of one shape apart: the collection after `/v1`.
+_KEY_SEGMENT: Final = 1
+
+
 @dataclass(frozen=True, slots=True)
 class RouteTable:
-    """Matches literal segments first: `/v1/canvases/search` beats `/v1/canvases/{id}`."""
+    """Matches literal segments first: `/v1/canvases/search` beats `/v1/canvases/{id}`.
+
+    Candidates are indexed by method, segment count and the collection segment (`tasks` in
+    `/v1/tasks/{id}`), so a request is compared with the few routes that could take it."""
 
     routes: tuple[Route, ...]
-    _by_shape: dict[tuple[str, int], list[tuple[Route, tuple[_Segment, ...]]]] = field(
-        init=False, repr=False, compare=False
-    )
+    _by_key: dict[tuple[str, int, str], _Candidates] = field(init=False, repr=False, compare=False)
+    _by_shape: dict[tuple[str, int], _Candidates] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        by_shape: dict[tuple[str, int], list[tuple[Route, tuple[_Segment, ...]]]] = {}
+        by_shape: dict[tuple[str, int], _Candidates] = {}
         for route in self.routes:
             by_shape.setdefault((route.method, len(route.segments)), []).append(_compiled(route))
-        for candidates in by_shape.values():
-            candidates.sort(key=lambda entry: sum(name is not None for _, name in entry[1]))
+        by_key: dict[tuple[str, int, str], _Candidates] = {}
+        for (method, count), candidates in by_shape.items():
+            candidates.sort(key=_specificity)
+            if count <= _KEY_SEGMENT:
+                continue
+            literals = {template[_KEY_SEGMENT][0] for _, template in candidates}
+            for literal in literals - {None}:
+                by_key[(method, count, str(literal))] = [
+                    entry for entry in candidates if entry[1][_KEY_SEGMENT][0] in (literal, None)
+                ]
+            # A collection no template names: only templates with a placeholder there can match.
+            by_shape[(method, count)] = [
+                entry for entry in candidates if entry[1][_KEY_SEGMENT][0] is None
+            ]
+        object.__setattr__(self, "_by_key", by_key)
         object.__setattr__(self, "_by_shape", by_shape)
 
     @classmethod
@@ -71,7 +95,13 @@ class RouteTable:
 
     def match(self, method: str, path: str) -> RouteMatch | None:
         segments = path.strip("/").split("/")
-        for route, template in self._by_shape.get((method, len(segments)), ()):
+        count = len(segments)
+        candidates = None
+        if count > _KEY_SEGMENT:
+            candidates = self._by_key.get((method, count, segments[_KEY_SEGMENT]))
+        if candidates is None:
+            candidates = self._by_shape.get((method, count), [])
+        for route, template in candidates:
             params = _bind(template, segments)
             if params is not None:
                 return RouteMatch(route, params)
@@ -80,7 +110,7 @@ class RouteTable:
 
 def _bind(template: tuple[_Segment, ...], segments: list[str]) -> dict[str, str] | None:
     params: dict[str, str] = {}
-    for (literal, name), actual in zip(template, segments, strict=True):
+    for (literal, name), actual in zip(template, segments):  # noqa: B905 (same length by shape)
         if name is None:
             if literal != actual:
                 return None

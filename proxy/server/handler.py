@@ -41,28 +41,27 @@ async def _serve_unversioned(
 
 
 async def proxy_request(request: web.Request) -> web.StreamResponse:
+    app = request.app
     raw_path = request.rel_url.raw_path
     unversioned = _unversioned(request, raw_path)
     if unversioned is not None:
         return await _serve_unversioned(request, *unversioned)
+    settings = app[SETTINGS]
     version = negotiate_version(
-        request.headers.get(MODA_VERSION),
-        request.app[SETTINGS].versions.default,
-        request.app[BUNDLE].supported,
+        request.headers.get(MODA_VERSION), settings.versions.default, app[BUNDLE].supported
     )
     facts = request_facts(request)
     facts.served_version = version
-    plan = request.app[PLANS][version]
+    plan = app[PLANS][version]
     match = plan.routes.match(request.method, raw_path)
-    held = request.app[WAIT_HUB].routes.held
-    wait = requested_wait(request, request.app[SETTINGS].prefer_wait, held)
+    wait = requested_wait(request, settings.prefer_wait, app[WAIT_HUB].routes.held)
     if wait is not None:
         facts.route_label = str(wait[0].route)
         return await translate(request, plan, wait[0], wait_budget=wait[1])
     if match is None:
         facts.route_label = route_label(request.method, raw_path)
         return await pass_through(request, version)
-    facts.route_label = str(match.route)
+    facts.route_label = match.route.label
     return await translate(request, plan, match)
 
 

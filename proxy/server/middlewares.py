@@ -88,21 +88,10 @@ def _render_http_error(request: web.Request, exc: web.HTTPException) -> web.Resp
     return response
 
 
-@web.middleware
-async def envelope_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    return await answer_in_envelope(request, handler)
-
-
-async def answer_in_envelope(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The handler's answer, or any failure rendered in Moda's error envelope. Called by the
-    proxy's observing middleware itself (one middleware layer less on every request) and by
-    `envelope_errors` on the admin listener."""
-    try:
-        # Here rather than in the route: a CONNECT target never matches any route at all.
-        check_target(request.method, request.rel_url.raw_path)
-        check_header_size(request.raw_headers, request.app[SETTINGS].server.max_header_bytes)
-        return await handler(request)
-    except ProxyError as exc:
+def failure_response(request: web.Request, exc: Exception) -> web.Response:
+    """`exc`, raised while serving `request`, rendered in Moda's error envelope. An HTTPException
+    below 400 (a redirect) is not a failure: it is raised again, for aiohttp to send."""
+    if isinstance(exc, ProxyError):
         if isinstance(exc, TranslationError):
             request_facts(request).failed_change = exc.change
         elif isinstance(exc, UnsupportedVersion):
@@ -110,16 +99,32 @@ async def answer_in_envelope(request: web.Request, handler: Handler) -> web.Stre
         if exc.__cause__ is not None:
             _log.warning("%s: %s (%r)", exc.code, exc.message, exc.__cause__)
         return _render_proxy_error(request, exc)
-    except web.HTTPException as exc:
+    if isinstance(exc, web.HTTPException):
         if exc.status < 400:
-            raise
+            raise exc
         return _render_http_error(request, exc)
-    except Exception:
-        _log.exception("unhandled error for %s %s", request.method, request.rel_url.raw_path)
-        return error_response(
-            request,
-            status=500,
-            type_="internal_error",
-            code="internal_error",
-            message="The proxy failed to handle this request.",
-        )
+    _log.error(
+        "unhandled error for %s %s",
+        request.method,
+        request.rel_url.raw_path,
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+    return error_response(
+        request,
+        status=500,
+        type_="internal_error",
+        code="internal_error",
+        message="The proxy failed to handle this request.",
+    )
+
+
+@web.middleware
+async def envelope_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The admin listener's middleware: any failure rendered in Moda's error envelope (the
+    proxy's public routes get the same from proxy.server.observe)."""
+    try:
+        check_target(request.method, request.rel_url.raw_path)
+        check_header_size(request.raw_headers, request.app[SETTINGS].server.max_header_bytes)
+        return await handler(request)
+    except Exception as exc:
+        return failure_response(request, exc)

@@ -1,12 +1,19 @@
 """What the proxy tells operators about each request: metrics, one JSON access-log line, and the
-sunset headers legacy clients see."""
+sunset headers legacy clients see.
+
+`RequestObserver` reads what it needs from the app once, when the app is built, and wraps each
+public route's handler: the handler runs inside the observer with no middleware layer between
+them, and every failure is rendered in Moda's error envelope there (see proxy.server.middlewares).
+Each request pays only for its own counts and its access line.
+"""
 
 import time
 from typing import Final
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
+from proxy.core.targets import check_header_size, check_target
 from proxy.keys import (
     ACCESS_LOG,
     CLIENT_NAMES,
@@ -20,24 +27,90 @@ from proxy.server.convert import MODA_VERSION
 from proxy.server.convert import REQUEST_ID as REQUEST_ID_HEADER
 from proxy.server.credential import request_credential
 from proxy.server.facts import RequestFacts, begin_facts
-from proxy.server.middlewares import answer_in_envelope
+from proxy.server.middlewares import failure_response
 from proxy.server.request_ids import request_id
+from proxy.server.sunset import SunsetHeaders
 
 _NO_VERSION: Final = "none"
 
 
 def add_sunset_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """Every answer served an older version says when that version ended: called by `observe`
-    for every answer, and by a streamed answer before it sends its head.
+    """Called by a streamed answer before it sends its head (`RequestObserver` adds them to
+    every other answer)."""
+    _add_sunset_headers(request.app[SUNSET_HEADERS], response)
+
+
+def _add_sunset_headers(by_version: dict[str, SunsetHeaders], response: web.StreamResponse) -> None:
+    """Every answer served an older version says when that version ended.
 
     Read from the answer's own Moda-Version, so the proxy's refusals made before any version was
     negotiated (a CONNECT, a dot-segment path) carry them as well as translated answers do."""
-    headers = request.app[SUNSET_HEADERS].get(response.headers.get(MODA_VERSION, ""))
-    if headers is None:
-        return
-    response.headers["Deprecation"] = headers.deprecation
-    response.headers["Sunset"] = headers.sunset
-    response.headers.add("Link", headers.link)
+    if by_version:
+        headers = by_version.get(response.headers.get(MODA_VERSION, ""))
+        if headers is not None:
+            headers.add_to(response.headers)
+
+
+class RequestObserver:
+    """Counts, logs and envelopes every request to the proxy's public routes."""
+
+    def __init__(self, app: web.Application) -> None:
+        settings = app[SETTINGS]
+        self._instruments = app[REQUEST_INSTRUMENTS]
+        self._usage = app[CLIENT_USAGE]
+        self._client_names = app[CLIENT_NAMES]
+        self._sunset = app[SUNSET_HEADERS]
+        self._upstream_version = settings.upstream.version
+        self._max_header_bytes = settings.server.max_header_bytes
+        self._access_log = app[ACCESS_LOG] if settings.logging.access_log else None
+
+    def middleware(self) -> Middleware:
+        """The public app's one middleware. It sees every request, even those aiohttp's router
+        refuses before any route (CONNECT's authority form, OPTIONS `*`)."""
+
+        @web.middleware
+        async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
+            started = time.perf_counter()
+            facts = begin_facts(request)
+            try:
+                # Here rather than in the route: a CONNECT target never matches any route at all.
+                check_target(request.method, request.rel_url.raw_path)
+                check_header_size(request.raw_headers, self._max_header_bytes)
+                response = await handler(request)
+            except Exception as exc:
+                response = failure_response(request, exc)
+            if not response.prepared:  # a streamed answer added them before its head went out
+                _add_sunset_headers(self._sunset, response)
+            self._record(request, response, facts, time.perf_counter() - started)
+            return response
+
+        return observe
+
+    def _record(
+        self,
+        request: web.Request,
+        response: web.StreamResponse,
+        facts: RequestFacts,
+        seconds: float,
+    ) -> None:
+        instruments = self._instruments
+        route = facts.route_label or UNMATCHED
+        version = facts.served_version or _NO_VERSION
+        bound = instruments.route(version, route)
+        bound.answered(response.status, seconds)
+        if facts.upstream_seconds is not None:
+            bound.upstream_took(facts.upstream_seconds)
+        if facts.translation_seconds is not None:
+            bound.translation_took(facts.translation_seconds)
+        if facts.failed_change is not None:
+            instruments.translation_failed(facts.failed_change)
+        if facts.unsupported_version:
+            instruments.unsupported_version()
+        self._usage.record(request, response, route, version)
+        if version != _NO_VERSION and version != self._upstream_version:
+            instruments.legacy_request(self._client_names.name(request_credential(request)))
+        if self._access_log is not None:
+            self._access_log.write(_access_line(request, response, facts, route, version, seconds))
 
 
 def _access_line(
@@ -57,44 +130,8 @@ def _access_line(
         "duration_ms": round(seconds * 1000, 3),
         "upstream_ms": round((facts.upstream_seconds or 0.0) * 1000, 3),
         "translation_ms": round((facts.translation_seconds or 0.0) * 1000, 3),
-        "changes": list(facts.changes_applied),
+        "changes": facts.changes_applied,
     }
     if facts.upstream_request_id is not None:
         line["upstream_request_id"] = facts.upstream_request_id
     return line
-
-
-def _record(
-    request: web.Request, response: web.StreamResponse, facts: RequestFacts, seconds: float
-) -> None:
-    app = request.app
-    instruments = app[REQUEST_INSTRUMENTS]
-    route = facts.route_label or UNMATCHED
-    version = facts.served_version or _NO_VERSION
-    bound = instruments.route(version, route)
-    bound.answered(response.status, seconds)
-    if facts.upstream_seconds is not None:
-        bound.upstream_took(facts.upstream_seconds)
-    if facts.translation_seconds is not None:
-        bound.translation_took(facts.translation_seconds)
-    if facts.failed_change is not None:
-        instruments.translation_failed(facts.failed_change)
-    if facts.unsupported_version:
-        instruments.unsupported_version()
-    app[CLIENT_USAGE].record(request, response, route, version)
-    settings = app[SETTINGS]
-    if version not in (_NO_VERSION, settings.upstream.version):
-        instruments.legacy_request(app[CLIENT_NAMES].name(request_credential(request)))
-    if settings.logging.access_log:
-        app[ACCESS_LOG].write(_access_line(request, response, facts, route, version, seconds))
-
-
-@web.middleware
-async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
-    started = time.perf_counter()
-    facts = begin_facts(request)
-    response = await answer_in_envelope(request, handler)
-    if not response.prepared:  # a streamed answer added them before its head went out
-        add_sunset_headers(request, response)
-    _record(request, response, facts, time.perf_counter() - started)
-    return response

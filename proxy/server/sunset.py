@@ -2,9 +2,16 @@
 
 from dataclasses import dataclass
 from email.utils import format_datetime
+from typing import Final
+
+from multidict import CIMultiDict, istr
 
 from proxy.config import ConfigError, DeprecationSettings
 from proxy.core.versioning import Retirement, VersionBundle, VersionChangeError
+
+_DEPRECATION: Final = istr("Deprecation")
+_SUNSET: Final = istr("Sunset")
+_LINK: Final = istr("Link")
 
 
 @dataclass(frozen=True)
@@ -22,6 +29,12 @@ class SunsetHeaders:
             sunset=format_datetime(retirement.sunset_at, usegmt=True),
             link=f'<{successor_url}>; rel="successor-version"',
         )
+
+    def add_to(self, headers: CIMultiDict[str]) -> None:
+        """Replaces any Deprecation and Sunset the upstream sent; adds a Link beside its own."""
+        headers[_DEPRECATION] = self.deprecation
+        headers[_SUNSET] = self.sunset
+        headers.add(_LINK, self.link)
 
 
 def sunset_headers(

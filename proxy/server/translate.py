@@ -9,7 +9,7 @@ import orjson
 from aiohttp import hdrs, web
 
 from proxy.core.engine import VersionPlan, migrate_query, migrate_request, migrate_response
-from proxy.core.messages import ApiRequest, ApiResponse, Query
+from proxy.core.messages import ApiRequest, ApiResponse, Query, Send
 from proxy.core.routes import RouteMatch, render_path
 from proxy.errors import (
     ClientRequestError,
@@ -145,8 +145,10 @@ async def translate(
 ) -> web.Response:
     """Serves a route some change, emulation or the client's `Prefer: wait` applies to."""
     app = request.app
-    emulations = plan.emulations.get(match.route, ())
-    send = app[EMULATORS].bind(emulations, app[UPSTREAM].send, plan.version)
+    send: Send = app[UPSTREAM].send
+    emulations = plan.emulations.get(match.route)
+    if emulations:
+        send = app[EMULATORS].bind(emulations, send, plan.version)
     started = time.perf_counter()
     upstream_request = await _upstream_request(request, plan, match)
     sent = time.perf_counter()

@@ -49,3 +49,15 @@ async def test_every_line_is_one_json_object_ending_in_a_newline() -> None:
     (line,) = batches
     assert line.endswith(b"\n")
     assert orjson.loads(line)["logger"] == "proxy.access"
+
+
+async def test_the_shared_fields_lead_every_line_and_an_empty_line_is_still_one_object() -> None:
+    batches: list[bytes] = []
+    log = AccessLog(batches.append)
+    log.write({"request_id": "r", "changes": ("a", "b")})
+    log.write({})
+    log.close()
+    first, empty = (orjson.loads(line) for line in batches[0].splitlines())
+    assert list(first)[:3] == ["ts", "level", "logger"]
+    assert (first["request_id"], first["changes"]) == ("r", ["a", "b"])
+    assert set(empty) == {"ts", "level", "logger"}

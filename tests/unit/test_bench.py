@@ -6,12 +6,15 @@ import json
 
 import aiohttp
 import orjson
+import pytest
 from aiohttp import web
 from pytest_aiohttp import AiohttpClient, AiohttpServer
 
 from bench.bare_server import BareProxy
 from bench.fake_moda import LIST_PATH, FakeModa, checkpoints_held
+from bench.instructions import instructions_in_dump
 from bench.options import Options
+from bench.processes import BenchError
 from bench.task import TASK_BODY, TASK_PATH
 from bench.wrk import parse_wrk
 from bench.yardstick import UPSTREAM, flatten, handle_with_pool, upstream_pool
@@ -112,3 +115,14 @@ async def test_the_layer_servers_answer_what_the_product_answers(
     finally:
         bare.close()
         await pool.close()
+
+
+def test_the_instructions_of_a_callgrind_dump_are_read_from_its_totals_line() -> None:
+    dump = "version: 1\ncreator: callgrind-3.19.0\nevents: Ir\nfn=(1) main\n0 12\ntotals: 240118\n"
+    assert instructions_in_dump(dump) == 240118
+    assert instructions_in_dump("events: Ir\nsummary: 77\n") == 77
+
+
+def test_a_callgrind_dump_without_totals_is_an_error_that_says_so() -> None:
+    with pytest.raises(BenchError, match="no totals"):
+        instructions_in_dump("events: Ir\nfn=(1) main\n0 12\n")

@@ -75,7 +75,7 @@ class UpstreamAnswer:
             self._wake()
 
     async def _arrival(self, idle_seconds: float | None) -> None:
-        self._arrived = arrived = asyncio.get_running_loop().create_future()
+        self._arrived = arrived = self._connection.loop.create_future()
         try:
             if idle_seconds is None:
                 await arrived
@@ -118,6 +118,9 @@ class UpstreamAnswer:
 
 class UpstreamConnection(asyncio.Protocol):
     def __init__(self) -> None:
+        # Made by the loop's create_connection: its loop, read once rather than per exchange
+        # (asking the running loop costs a getpid system call on Python 3.11).
+        self.loop = asyncio.get_running_loop()
         self._parser = httptools.HttpResponseParser(self)
         self._transport: asyncio.Transport | None = None
         self._head: asyncio.Future[UpstreamAnswer] | None = None
@@ -169,7 +172,7 @@ class UpstreamConnection(asyncio.Protocol):
             self._writable.set_exception(_cut())
 
     def pause_writing(self) -> None:
-        self._writable = asyncio.get_running_loop().create_future()
+        self._writable = self.loop.create_future()
 
     def resume_writing(self) -> None:
         if self._writable is not None and not self._writable.done():
@@ -224,7 +227,7 @@ class UpstreamConnection(asyncio.Protocol):
 
     def begin(self, *, head_only: bool = False) -> asyncio.Future[UpstreamAnswer]:
         """Readies the connection for one more exchange; the future resolves with its head."""
-        self._head = asyncio.get_running_loop().create_future()
+        self._head = self.loop.create_future()
         self._answer = None
         self._received = False
         self._keep_alive = False

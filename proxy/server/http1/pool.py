@@ -80,10 +80,11 @@ class ConnectionPool:
     def idle_connections(self) -> int:
         return len(self._idle)
 
-    def _take_idle(self, now: float) -> UpstreamConnection | None:
+    def _take_idle(self) -> UpstreamConnection | None:
         while self._idle:
             connection = self._idle.pop()
-            if not connection.closed and now - connection.idle_since < self._idle_seconds:
+            idle = connection.loop.time() - connection.idle_since
+            if not connection.closed and idle < self._idle_seconds:
                 return connection
             self._discard(connection)
         return None
@@ -109,11 +110,10 @@ class ConnectionPool:
                 return
 
     async def acquire(self) -> UpstreamConnection:
-        loop = asyncio.get_running_loop()
         while True:
             if self._closed:
                 raise UpstreamUnavailable("The proxy is shutting down.")
-            connection = self._take_idle(loop.time())
+            connection = self._take_idle()
             if connection is not None:
                 return connection
             if self._open < self._limit:
@@ -161,7 +161,7 @@ class ConnectionPool:
         if connection.reusable and not self._closed:
             # An answer left unread may have paused reading: idle, it must notice a close.
             connection.resume_reading()
-            connection.idle_since = asyncio.get_running_loop().time()
+            connection.idle_since = connection.loop.time()
             connection.reused = True
             self._idle.append(connection)
         else:
@@ -174,12 +174,11 @@ class ConnectionPool:
         """A whole exchange, within `timeout_seconds` from when a connection was at hand: the
         answer and its body, or None for a body longer than `limit` (left unread)."""
         retry = method in _IDEMPOTENT
-        loop = asyncio.get_running_loop()
         while True:
             connection = await self.acquire()
             # One timer on the connection rather than a timeout scope around the await: the
             # same bound, at a fraction of the cost on every request.
-            timer = loop.call_later(timeout_seconds, connection.expire)
+            timer = connection.loop.call_later(timeout_seconds, connection.expire)
             try:
                 arrived = connection.begin(head_only=method == "HEAD")
                 connection.write(head + body if len(body) < _ONE_WRITE else head)

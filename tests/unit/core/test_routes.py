@@ -30,3 +30,20 @@ def test_match_is_none_for_other_methods_lengths_and_empty_segments() -> None:
 
 def test_route_renders_as_method_and_template() -> None:
     assert str(GET_TASK) == "GET /v1/tasks/{id}"
+
+
+def test_a_placeholder_in_the_collection_segment_matches_beside_literal_collections() -> None:
+    # Routes are indexed by their second segment (`tasks`); a template with a placeholder there
+    # must still be tried, after the literal ones, for any collection.
+    by_team = Route("GET", "/v1/{team}/members")
+    table = RouteTable.of([GET_TASK, Route("GET", "/v1/tasks/members"), by_team])
+    literal = table.match("GET", "/v1/tasks/members")
+    assert literal is not None
+    assert literal.route == Route("GET", "/v1/tasks/members")
+    other = table.match("GET", "/v1/team_1/members")
+    assert other is not None
+    assert (other.route, other.params) == (by_team, {"team": "team_1"})
+    task = table.match("GET", "/v1/tasks/task_1")
+    assert task is not None
+    assert task.route == GET_TASK
+    assert table.match("GET", "/v1/team_1/owners") is None
