@@ -29,7 +29,6 @@ from proxy.core.client_usage import (
     snapshot_of,
 )
 from proxy.server.convert import MODA_VERSION
-from proxy.server.credential import request_credential
 from proxy.state.clients import ClientStore, report_limits
 
 _log = logging.getLogger(__name__)
@@ -103,13 +102,16 @@ class ClientUsage:
         return tally
 
     def record(
-        self, request: web.Request, response: web.StreamResponse, route: str, version: str
+        self,
+        request: web.Request,
+        response: web.StreamResponse,
+        route: str,
+        version: str,
+        fingerprint: str | None,
     ) -> None:
-        """Counts one answered request; requests with no credential or no version are not."""
-        if version not in self._served:
-            return
-        fingerprint = request_credential(request)
-        if fingerprint is None:
+        """Counts one answered request, by its credential's `fingerprint`; requests with no
+        credential or no version are not."""
+        if fingerprint is None or version not in self._served:
             return
         tally = self._tally(fingerprint, version)
         tally.version = version

@@ -23,8 +23,10 @@ from proxy.server.translate import translate
 
 def _unversioned(request: web.Request, raw_path: str) -> tuple[VersionPlan, RouteMatch] | None:
     """A client that names no version, on a route only the pre-versioning API had."""
+    if MODA_VERSION in request.headers:
+        return None
     plan = request.app.get(UNVERSIONED_PLAN)
-    if plan is None or MODA_VERSION in request.headers:
+    if plan is None:
         return None
     match = plan.routes.match(request.method, raw_path)
     return None if match is None else (plan, match)

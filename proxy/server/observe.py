@@ -106,9 +106,10 @@ class RequestObserver:
             instruments.translation_failed(facts.failed_change)
         if facts.unsupported_version:
             instruments.unsupported_version()
-        self._usage.record(request, response, route, version)
+        fingerprint = request_credential(request)
+        self._usage.record(request, response, route, version, fingerprint)
         if version != _NO_VERSION and version != self._upstream_version:
-            instruments.legacy_request(self._client_names.name(request_credential(request)))
+            instruments.legacy_request(self._client_names.name(fingerprint))
         if self._access_log is not None:
             self._access_log.write(_access_line(request, response, facts, route, version, seconds))
 

@@ -9,6 +9,7 @@ sent with the next flush; meanwhile the report reads what this process holds.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Final, Protocol
 
 from proxy.config import ClientReportSettings
@@ -103,6 +104,10 @@ class RedisClients:
         self._link, self._limits = link, limits
         self._retention = limits.retention_days * DAY.seconds
         self._unsent = UsageSnapshot()
+        # One exchange with Redis at a time: a flush and a report read may overlap (a report
+        # flushes first). Without it, counts on their way to Redis could be sent twice, or read
+        # both from Redis and from `_unsent`.
+        self._exchange = asyncio.Lock()
         self._admit = link.client.register_script(_ADMIT)
         self._meta = link.client.register_script(_META)
         self._agents = link.client.register_script(_AGENTS)
@@ -121,15 +126,16 @@ class RedisClients:
         ]
 
     async def apply(self, batch: UsageSnapshot, now: float) -> None:
-        merge_into(self._unsent, batch, self._limits)
-        prune(self._unsent, now, self._limits.retention_days)
-        if not self._unsent.clients:
-            return
-        try:
-            await self._link.run(_STORE, lambda client: self._send(client, now))
-        except StateUnavailable:
-            return  # kept for the next flush
-        self._unsent = UsageSnapshot()
+        async with self._exchange:
+            merge_into(self._unsent, batch, self._limits)
+            prune(self._unsent, now, self._limits.retention_days)
+            if not self._unsent.clients:
+                return
+            try:
+                await self._link.run(_STORE, lambda client: self._send(client, now))
+            except StateUnavailable:
+                return  # kept for the next flush
+            self._unsent = UsageSnapshot()
 
     async def _send(self, client: RedisClient, now: float) -> None:
         unsent = self._unsent
@@ -169,11 +175,12 @@ class RedisClients:
             pipe.expire(agents, self._retention)
 
     async def read(self, now: float) -> UsageSnapshot:
-        try:
-            return await self._link.run(_STORE, lambda client: self._read(client, now))
-        except StateUnavailable:
-            prune(self._unsent, now, self._limits.retention_days)
-            return self._unsent
+        async with self._exchange:
+            try:
+                return await self._link.run(_STORE, lambda client: self._read(client, now))
+            except StateUnavailable:
+                prune(self._unsent, now, self._limits.retention_days)
+                return self._unsent
 
     async def _read(self, client: RedisClient, now: float) -> UsageSnapshot:
         await client.zremrangebyscore(self._index, "-inf", now - self._retention)

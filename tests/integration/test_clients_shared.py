@@ -1,6 +1,7 @@
 """The migration report of replicas sharing Redis, in process: one report, caps across replicas,
 and counts kept through a Redis outage."""
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -104,3 +105,23 @@ async def test_counts_made_while_redis_is_away_reach_it_when_it_is_back(
     await eventually(reached_redis)
     shared = _by_client(await _report(other_admin))
     assert shared[_fingerprint("a")]["requests_last_hour"] == {"GET /v1/credits": 2}
+
+
+async def test_reports_read_while_counts_flush_neither_lose_nor_repeat_a_request(
+    aiohttp_client: AiohttpClient, redis_server: RedisServer
+) -> None:
+    # A report flushes this replica's counts first: reads that overlap one another (or the
+    # periodic flush) once sent the same counts to Redis twice.
+    clock = FakeClock()
+    proxy, admin = await _replica(aiohttp_client, clock, redis_server, flush_seconds=0.01)
+    _, other_admin = await _replica(aiohttp_client, clock, redis_server)
+
+    for sent in range(1, 6):
+        await proxy.get("/v1/credits", headers=_headers("a"))
+        reports = await asyncio.gather(*(_report(admin) for _ in range(4)))
+        for report in reports:
+            seen = _by_client(report)[_fingerprint("a")]["requests_last_hour"]
+            assert seen == {"GET /v1/credits": sent}
+
+    shared = _by_client(await _report(other_admin))
+    assert shared[_fingerprint("a")]["requests_last_hour"] == {"GET /v1/credits": 5}

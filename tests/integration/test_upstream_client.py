@@ -882,6 +882,27 @@ async def test_the_request_head_names_the_origin_and_its_path_prefix(
     assert head == f"{request_line}\r\nHost: {host}\r\nX-One: 1\r\n\r\n"
 
 
+async def test_a_request_without_headers_has_a_head_that_ends_once(connect: Connect) -> None:
+    upstream = await connect("http://example.test:80")
+
+    head = upstream.request_head("GET", "/v1/x", {}).decode()
+
+    assert head == "GET /v1/x HTTP/1.1\r\nHost: example.test\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/v1/x y", "/v1/x\r\nHost: evil", "/v1/x\t", "/v1/\x00", "/v1/\x7f", "/v1/\u2028", "v1/x"],
+)
+async def test_a_target_that_could_end_or_split_the_request_line_is_refused(
+    connect: Connect, target: str
+) -> None:
+    upstream = await connect("http://example.test:80")
+
+    with pytest.raises(UpstreamUnavailable, match="does not belong to the upstream"):
+        upstream.request_head("GET", target, {})
+
+
 async def test_an_ipv6_upstream_gets_a_bracketed_host(serve: Serve, connect: Connect) -> None:
     server, url = await serve(_echo_target, host="::1")
     upstream = await connect(url + "/prefix")

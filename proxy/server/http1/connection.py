@@ -99,6 +99,12 @@ class UpstreamAnswer:
             self._connection.resume_reading()
         return chunk
 
+    def _take_all(self) -> bytes:
+        body = self._chunks.popleft() if self._chunks else b""
+        self._buffered = 0
+        self._connection.resume_reading()
+        return body
+
     async def chunks(self, idle_seconds: float | None = None) -> AsyncIterator[bytes]:
         while chunk := await self.next_chunk(idle_seconds):
             yield chunk
@@ -106,6 +112,9 @@ class UpstreamAnswer:
     async def read(self, limit: int, idle_seconds: float | None = None) -> bytes | None:
         """The whole body, or None as soon as it passes `limit` bytes; each wait for more lasts
         at most `idle_seconds`."""
+        if self._complete and self._buffered <= limit and len(self._chunks) <= 1:
+            # Most answers arrive whole with their head: no need to wait for anything.
+            return self._take_all()
         parts: list[bytes] = []
         size = 0
         while chunk := await self.next_chunk(idle_seconds):
