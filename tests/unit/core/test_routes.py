@@ -47,3 +47,12 @@ def test_a_placeholder_in_the_collection_segment_matches_beside_literal_collecti
     assert task is not None
     assert task.route == GET_TASK
     assert table.match("GET", "/v1/team_1/owners") is None
+
+
+def test_a_one_segment_route_has_no_collection_to_index_by() -> None:
+    status = Route("GET", "/status")
+    table = RouteTable.of([status, GET_TASK])
+    match = table.match("GET", "/status")
+    assert match is not None
+    assert match.route == status
+    assert table.match("GET", "/other") is None
