@@ -38,6 +38,7 @@ from bench.processes import (
     positive_int,
     progress,
     require_tool,
+    run_bench,
     start_proxy,
     start_yardstick,
 )
@@ -166,18 +167,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--requests", type=positive_int, default=400, help="requests counted per server (400)"
     )
     args = parser.parse_args(argv)
-    try:
+
+    def measure() -> None:
         require_tool(VALGRIND, "valgrind")
         require_tool(NGINX, "nginx-light")
-        counts = run(args.requests)
-    except BenchError as exc:
-        progress(f"cannot run: {exc}")
-        return 1
-    except KeyboardInterrupt:
-        progress("interrupted; every process started was stopped")
-        return 130
-    print_counts(counts, args.requests)
-    return 0
+        print_counts(run(args.requests), args.requests)
+
+    return run_bench(measure)
 
 
 if __name__ == "__main__":

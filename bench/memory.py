@@ -36,7 +36,6 @@ import argparse
 import asyncio
 import contextlib
 import re
-import signal
 import sys
 import tempfile
 import time
@@ -53,10 +52,10 @@ from bench.loopback import serve
 from bench.processes import (
     PROXY_CONF,
     BenchError,
-    interrupt,
     log_problems,
     positive_int,
     progress,
+    run_bench,
     start_proxy,
 )
 
@@ -256,18 +255,13 @@ def parse_options(argv: Sequence[str] | None) -> Options:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_options(argv)
-    signal.signal(signal.SIGTERM, interrupt)
-    try:
+
+    def measure_and_report() -> None:
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             figures, problems = runner.run(measure(options))
-    except BenchError as exc:
-        progress(f"cannot run: {exc}")
-        return 1
-    except KeyboardInterrupt:
-        progress("interrupted; the proxy was stopped")
-        return 130
-    print_report(figures, options, problems)
-    return 0
+        print_report(figures, options, problems)
+
+    return run_bench(measure_and_report, stopped="the proxy was stopped")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Final, NamedTuple
@@ -56,6 +56,21 @@ def positive_int(text: str) -> int:
 def interrupt(signum: int, frame: FrameType | None) -> None:
     """A SIGTERM handler: unwind like Ctrl-C, so every child is stopped."""
     raise KeyboardInterrupt
+
+
+def run_bench(body: Callable[[], None], stopped: str = "every process started was stopped") -> int:
+    """Runs a benchmark's `body`, SIGTERM unwinding it like Ctrl-C. The exit status: 0, or 1 when
+    the benchmark could not run, or 130 when it was interrupted (`stopped` says what stopped)."""
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        body()
+    except BenchError as exc:
+        progress(f"cannot run: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        progress(f"interrupted; {stopped}")
+        return 130
+    return 0
 
 
 def require_tool(path: Path, package: str) -> None:

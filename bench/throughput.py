@@ -51,7 +51,6 @@ interrupted. Every process started is stopped on every exit path.
 """
 
 import contextlib
-import signal
 import statistics
 import sys
 import tempfile
@@ -65,10 +64,10 @@ from bench.nginx import NGINX, start_nginx
 from bench.options import Options, parse_options
 from bench.processes import (
     BenchError,
-    interrupt,
     log_problems,
     progress,
     require_tool,
+    run_bench,
     start_proxy,
     start_yardstick,
 )
@@ -342,22 +341,18 @@ def print_spread(reports: Sequence[RunReport]) -> None:
 def run_runs(options: Options, run: Callable[[int], T]) -> list[T] | int:
     """`run(number)` for each of the `--runs`, with nginx and wrk at hand: the results, or the
     exit status when the benchmark could not run (1) or was interrupted (130)."""
-    signal.signal(signal.SIGTERM, interrupt)
-    results = []
-    try:
+    results: list[T] = []
+
+    def every_run() -> None:
         require_tool(NGINX, "nginx-light")
         require_tool(WRK, "wrk")
         for number in range(1, options.runs + 1):
             progress(f"run {number}/{options.runs}")
             results.append(run(number))
             sys.stdout.flush()
-    except BenchError as exc:
-        progress(f"cannot run: {exc}")
-        return 1
-    except KeyboardInterrupt:
-        progress("interrupted; every process started was stopped")
-        return 130
-    return results
+
+    status = run_bench(every_run)
+    return results if status == 0 else status
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -32,7 +32,6 @@ interrupted. nginx and the proxies are stopped on every exit path.
 """
 
 import contextlib
-import signal
 import sys
 import tempfile
 import time
@@ -47,11 +46,11 @@ from bench.options import Options, parse_options
 from bench.processes import (
     STARTUP_TIMEOUT_SECONDS,
     BenchError,
-    interrupt,
     log_problems,
     log_tail,
     progress,
     require_tool,
+    run_bench,
     start_proxy,
 )
 from bench.task import LEGACY_VERSION, TASK_PATH, check_legacy
@@ -183,16 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m bench.workers",
         description="Translated requests/s of one proxy with 1, 2 and one-per-core workers.",
     )
-    signal.signal(signal.SIGTERM, interrupt)
-    try:
-        run_benchmark(options)
-    except BenchError as exc:
-        progress(f"cannot run: {exc}")
-        return 1
-    except KeyboardInterrupt:
-        progress("interrupted; nginx and the proxies were stopped")
-        return 130
-    return 0
+    return run_bench(lambda: run_benchmark(options), stopped="nginx and the proxies were stopped")
 
 
 if __name__ == "__main__":
