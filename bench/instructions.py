@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final, NamedTuple
 
+from bench.layers import LAYERS, REFERENCES
 from bench.nginx import NGINX, start_nginx
 from bench.processes import (
     BenchError,
@@ -49,11 +50,6 @@ CALLGRIND_CONTROL: Final = Path(shutil.which("callgrind_control") or "/usr/bin/c
 # Python under callgrind runs some fifty times slower: imports alone take many seconds.
 STARTUP_SECONDS: Final = 300.0
 WARMUP_REQUESTS: Final = 200
-REFERENCES: Final = (
-    ("(c) yardstick: aiohttp + ClientSession", "bench.yardstick", ()),
-    ("(e) aiohttp + product's pool", "bench.yardstick", ("--client", "pool")),
-    ("(f) httptools + product's pool", "bench.bare_server", ()),
-)
 
 
 class Count(NamedTuple):
@@ -148,12 +144,7 @@ def print_counts(counts: Sequence[Count], requests: int) -> None:
     for count in counts:
         print(f"{count.name:<44} {count.instructions_per_request / 1000:>24.1f}")
     print("\nby layer, k instructions per request:")
-    layers = (
-        ("aiohttp's client, over the product's pool", "(c)", "(e)"),
-        ("aiohttp's server, over a bare protocol", "(e)", "(f)"),
-        ("the product's own work, on aiohttp's server", "(a)", "(e)"),
-    )
-    for name, more, less in layers:
+    for name, more, less in LAYERS:
         print(f"  {name:<46} {(by_tag[more] - by_tag[less]) / 1000:>8.1f}")
     print(f"\n(c)/(a): the yardstick executes {by_tag['(c)'] / by_tag['(a)']:.3f}x the product's")
 

@@ -128,12 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_run(results, background, options)
         return results
 
-    runs = run_runs(options, one_run)
-    if isinstance(runs, int):
-        return runs
-    if len(runs) > 1:
-        print_spread(runs)
-    return 0
+    return run_runs(options, one_run, print_spread)
 
 
 if __name__ == "__main__":

@@ -338,9 +338,12 @@ def print_spread(reports: Sequence[RunReport]) -> None:
 # -- main -----------------------------------------------------------------------------------
 
 
-def run_runs(options: Options, run: Callable[[int], T]) -> list[T] | int:
-    """`run(number)` for each of the `--runs`, with nginx and wrk at hand: the results, or the
-    exit status when the benchmark could not run (1) or was interrupted (130)."""
+def run_runs(
+    options: Options, run: Callable[[int], T], print_spread: Callable[[Sequence[T]], None]
+) -> int:
+    """`run(number)` for each of the `--runs`, with nginx and wrk at hand, then `print_spread` of
+    their results when there were several. The exit status: 0, 1 when the benchmark could not
+    run, or 130 when it was interrupted."""
     results: list[T] = []
 
     def every_run() -> None:
@@ -350,9 +353,10 @@ def run_runs(options: Options, run: Callable[[int], T]) -> list[T] | int:
             progress(f"run {number}/{options.runs}")
             results.append(run(number))
             sys.stdout.flush()
+        if len(results) > 1:
+            print_spread(results)
 
-    status = run_bench(every_run)
-    return results if status == 0 else status
+    return run_bench(every_run)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -369,12 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_run(report, options, number)
         return report
 
-    reports = run_runs(options, one_run)
-    if isinstance(reports, int):
-        return reports
-    if len(reports) > 1:
-        print_spread(reports)
-    return 0
+    return run_runs(options, one_run, print_spread)
 
 
 if __name__ == "__main__":

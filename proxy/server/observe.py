@@ -1,10 +1,10 @@
 """What the proxy tells operators about each request: metrics, one JSON access-log line, and the
 sunset headers legacy clients see.
 
-`RequestObserver` reads what it needs from the app once, when the app is built, and wraps each
-public route's handler: the handler runs inside the observer with no middleware layer between
-them, and every failure is rendered in Moda's error envelope there (see proxy.server.middlewares).
-Each request pays only for its own counts and its access line.
+`RequestObserver` reads what it needs from the app once, when the app is built, and makes the
+public app's one middleware: it checks the target and headers, renders every failure in Moda's
+error envelope (see proxy.server.middlewares), and records the answer. Each request pays only for
+its own counts and its access line, not for looking the app's parts up again.
 """
 
 import time
