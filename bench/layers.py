@@ -18,7 +18,10 @@ Each server's CPU time per request (from /proc) then splits into layers:
 
     aiohttp's client, over the product's pool     (c) - (e)
     aiohttp's server, over a bare protocol        (e) - (f)
-    the product's own work, on aiohttp's server   (a) - (e)
+    the product's own work, over a bare protocol  (a) - (f)
+
+(the product serves on its own httptools protocol, proxy.server.http1.server, with aiohttp's
+web.Request and web.Response; (a) - (f) is what it does beyond the bare server)
 
 The figures say which layer a change must shrink to make the product cheaper; they are printed,
 never judged. With `--runs N` (N > 1) each run starts fresh processes and a summary gives
@@ -53,7 +56,7 @@ REFERENCES = (
 LAYERS = (
     ("aiohttp's client, over the product's pool", "(c)", "(e)"),
     ("aiohttp's server, over a bare protocol", "(e)", "(f)"),
-    ("the product's own work, on aiohttp's server", "(a)", "(e)"),
+    ("the product's own work, over a bare protocol", "(a)", "(f)"),
 )
 
 

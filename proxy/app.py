@@ -25,6 +25,7 @@ from proxy.keys import (
     EXPIRY_WATCHER,
     MIGRATION_CONTEXT,
     PLANS,
+    PUBLIC_DISPATCH,
     READINESS,
     REGISTRY,
     REQUEST_INSTRUMENTS,
@@ -46,6 +47,7 @@ from proxy.secrets import WebhookSecrets, load_webhook_secrets
 from proxy.server.access import AccessLog
 from proxy.server.callbacks import RELAY_PATH, CallbackRelayer
 from proxy.server.client_usage import ClientUsage
+from proxy.server.dispatch import PublicDispatch
 from proxy.server.emulators import Emulators
 from proxy.server.expiry import ExpiryWatcher
 from proxy.server.handler import proxy_request, relay_webhook
@@ -301,9 +303,11 @@ def create_app(
     app.on_shutdown.append(_release_waiters)
     app.cleanup_ctx.append(_upstream_lifecycle(clock, sandbox_url))
     app.cleanup_ctx.append(usage.lifecycle)
-    app.middlewares.append(RequestObserver(app).middleware())
+    observe = RequestObserver(app).middleware()
+    app.middlewares.append(observe)
     app.router.add_post(RELAY_PATH + "/{token}", relay_webhook)
-    app.router.add_route("*", "/{tail:.*}", proxy_request)
+    catch_all = app.router.add_route("*", "/{tail:.*}", proxy_request)
+    app[PUBLIC_DISPATCH] = PublicDispatch(app, catch_all, observe, aside=RELAY_PATH + "/")
     return app
 
 

@@ -12,6 +12,7 @@ from proxy.instruments import RequestInstruments
 from proxy.metrics import ClientNames, ComponentStats, DerivedFieldCounts
 from proxy.server.access import AccessLog
 from proxy.server.client_usage import ClientUsage
+from proxy.server.dispatch import PublicDispatch
 from proxy.server.emulators import Emulators
 from proxy.server.expiry import ExpiryWatcher
 from proxy.server.prefer import WaitHub
@@ -45,3 +46,5 @@ READINESS: Final = web.AppKey("readiness", Readiness)
 PROXY_APP: Final = web.AppKey("proxy_app", web.Application)
 ACCESS_LOG: Final = web.AppKey("access_log", AccessLog)
 CLIENT_USAGE: Final = web.AppKey("client_usage", ClientUsage)
+# The public listener's routes (proxy.server.dispatch); only the public app has it.
+PUBLIC_DISPATCH: Final = web.AppKey("public_dispatch", PublicDispatch)

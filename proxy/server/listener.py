@@ -1,19 +1,26 @@
 """A listening socket for an aiohttp app, with a deadline on each connection's first request head.
 
+The public app (the one with `PUBLIC_DISPATCH`) is served by the proxy's own HTTP/1.1 server
+(proxy.server.http1.server); the admin listener and the embedded sandbox by aiohttp's.
+
 aiohttp bounds idle keep-alive connections but not a client that trickles its request headers
 (slowloris). Each accepted connection is wrapped so that its first request head must arrive whole
 within `header_timeout`; later requests on the same connection are bounded by the keep-alive
-timeout. Only public aiohttp API is used: the runner's `server` is the protocol factory.
+timeout. The runner's `server`, or the public server, is the protocol factory.
 """
 
 import asyncio
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from proxy.config import ServerSettings, parse_listen
+from proxy.keys import PUBLIC_DISPATCH, SETTINGS, SUNSET_HEADERS
+from proxy.server.convert import MODA_VERSION
+from proxy.server.http1.server import PublicServer
 
 _HEAD_END: Final = b"\r\n\r\n"
 # Room above server.max_header_bytes, so oversized headers get Moda's envelope (431).
@@ -70,16 +77,18 @@ class Listener:
         *,
         address: tuple[str, int] | None = None,
         sockets: Sequence[socket.socket] = (),
+        protocols: Callable[[], asyncio.Protocol] | None = None,
     ) -> None:
         if (address is None) == (not sockets):
             raise ValueError("a listener takes either an address or sockets")
         self._runner, self._address, self._sockets = runner, address, sockets
+        self._protocols = protocols
         self._header_timeout = header_timeout
         self._servers: list[asyncio.Server] = []
 
     async def start(self) -> None:
         await self._runner.setup()
-        factory = self._runner.server
+        factory = self._protocols or self._runner.server
         if factory is None:
             raise RuntimeError("the runner has no server after setup")
         timeout = self._header_timeout
@@ -92,6 +101,10 @@ class Listener:
             self._servers.append(await loop.create_server(protocol, *self._address))
         for sock in self._sockets:
             self._servers.append(await loop.create_server(protocol, sock=sock))
+
+    @property
+    def runner(self) -> web.AppRunner:
+        return self._runner
 
     @property
     def url(self) -> str:
@@ -127,6 +140,42 @@ async def start_listener(
         max_line_size=_PARSER_LIMIT,
     )
     address = parse_listen(listen) if listen is not None else None
-    listener = Listener(runner, server.header_timeout_seconds, address=address, sockets=sockets)
+    listener = Listener(
+        runner,
+        server.header_timeout_seconds,
+        address=address,
+        sockets=sockets,
+        protocols=_public_server(app, server),
+    )
     await listener.start()
     return listener
+
+
+def _public_server(app: web.Application, server: ServerSettings) -> PublicServer | None:
+    dispatch = app.get(PUBLIC_DISPATCH)
+    if dispatch is None:
+        return None
+    public = PublicServer(
+        make_request=app._make_request,
+        dispatch=dispatch,
+        refusal_headers=_refusal_headers(app),
+        keepalive_timeout=server.keepalive_timeout_seconds,
+        shutdown_grace=server.shutdown_grace_seconds,
+    )
+
+    async def finish_connections(app: web.Application) -> None:
+        await public.shut_down()
+
+    # After the app's own shutdown steps: released waits end their requests sooner.
+    app.on_shutdown.append(finish_connections)
+    return public
+
+
+def _refusal_headers(app: web.Application) -> CIMultiDict[str]:
+    """What a request refused before it could be read is answered in: the default version."""
+    version = app[SETTINGS].versions.default
+    headers = CIMultiDict({MODA_VERSION: version})
+    sunset = app[SUNSET_HEADERS].get(version)
+    if sunset is not None:
+        sunset.add_to(headers)
+    return headers

@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aiohttp import web
@@ -15,6 +15,7 @@ from proxy.sandbox.app import create_sandbox_app
 from proxy.sandbox.settings import SandboxSettings
 from proxy.server.access import AccessLog
 from tests.fakes.clock import FakeClock
+from tests.fakes.public_listener import PublicListenerServer, serves_publicly
 from tests.fakes.redis_server import RedisServer
 from tests.fakes.sandbox_client import Client as SandboxClient
 from tests.fakes.sandbox_client import ClientFactory
@@ -35,6 +36,18 @@ def make_settings(upstream_url: str = "sandbox", **sections: dict[str, Any]) -> 
     }
     data.setdefault("sandbox", {"queued_seconds": 2, "running_seconds": 8})
     return settings_from(data)
+
+
+@pytest.fixture
+def aiohttp_client(aiohttp_client: AiohttpClient) -> AiohttpClient:
+    """pytest-aiohttp's client; the public app is served as the product serves it."""
+
+    async def client(served: Any, **kwargs: Any) -> Any:
+        if isinstance(served, web.Application) and serves_publicly(served):
+            served = PublicListenerServer(served)
+        return await aiohttp_client(served, **kwargs)
+
+    return cast(AiohttpClient, client)
 
 
 @pytest.fixture

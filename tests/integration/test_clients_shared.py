@@ -99,6 +99,9 @@ async def test_counts_made_while_redis_is_away_reach_it_when_it_is_back(
     await proxy.get("/v1/credits", headers=_headers("a"))
 
     async def reached_redis() -> bool:
+        # Time passes between tries: a first call that meets a connection Redis dropped when it
+        # went away marks it down again, for retry_seconds.
+        clock.advance(1.0)
         await _report(admin)  # adds this replica's counts, now that Redis answers
         return _fingerprint("a") in _by_client(await _report(other_admin))
 

@@ -1,0 +1,236 @@
+"""The public listener's own HTTP/1.1 server, spoken to byte by byte as a client's socket would."""
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from pytest_aiohttp import AiohttpServer
+
+from tests.fakes.recording import RecordingUpstream, answer
+from tests.integration.conftest import ProxyClient, ProxyFactory
+
+_GET = b"GET /v1/whatever HTTP/1.1\r\nHost: proxy\r\nModa-Version: 2026-05-01\r\n"
+
+
+async def _recording(aiohttp_server: AiohttpServer, upstream: RecordingUpstream) -> str:
+    server = await aiohttp_server(upstream.app())
+    return str(server.make_url("")).rstrip("/")
+
+
+@contextlib.asynccontextmanager
+async def _open(
+    proxy: ProxyClient,
+) -> AsyncIterator[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
+    port = proxy.server.port
+    assert port is not None
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        yield reader, writer
+    finally:
+        writer.close()
+        await writer.wait_closed()
+
+
+async def _read_answer(reader: asyncio.StreamReader) -> tuple[str, dict[str, str], bytes]:
+    """One answer: its status line, headers (lower-case names) and body."""
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+    status, *fields = head[:-4].split("\r\n")
+    headers = {name.lower(): value for name, _, value in (f.partition(": ") for f in fields)}
+    length = int(headers.get("content-length", "0"))
+    return status, headers, await reader.readexactly(length)
+
+
+@contextlib.asynccontextmanager
+async def _send(proxy: ProxyClient, data: bytes) -> AsyncIterator[asyncio.StreamReader]:
+    async with _open(proxy) as (reader, writer):
+        writer.write(data)
+        yield reader
+
+
+async def test_pipelined_requests_are_answered_in_order(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+) -> None:
+    upstream = RecordingUpstream(answer(200, b'{"ok":true}'))
+    proxy = await start_proxy(await _recording(aiohttp_server, upstream))
+    pipelined = b"".join(
+        _GET.replace(b"whatever", f"item-{n}".encode()) + f"X-Request-ID: req-{n}\r\n\r\n".encode()
+        for n in range(3)
+    )
+    async with _send(proxy, pipelined) as reader:
+        ids = [(await _read_answer(reader))[1]["x-request-id"] for _ in range(3)]
+
+    assert ids == ["req-0", "req-1", "req-2"]
+    assert [call.path_qs for call in upstream.calls] == [f"/v1/item-{n}" for n in range(3)]
+
+
+async def test_a_request_that_is_not_http_gets_moda_envelope_and_the_connection_closes(
+    proxy: ProxyClient,
+) -> None:
+    async with _send(proxy, b"GET /v1/tasks HTTP/1.1\r\nBad Header\r\n\r\n") as reader:
+        status, headers, body = await _read_answer(reader)
+        rest = await reader.read()
+
+    assert status == "HTTP/1.1 400 Bad Request"
+    assert headers["connection"] == "close"
+    assert headers["moda-version"] == "2026-04-12"
+    assert headers["sunset"] == "Tue, 12 May 2026 00:00:00 GMT"
+    error = json.loads(body)["error"]
+    assert error["code"] == "invalid_request"
+    assert error["request_id"] == headers["x-request-id"]
+    assert rest == b""
+
+
+async def test_ambiguous_framing_is_refused_and_never_forwarded(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+) -> None:
+    upstream = RecordingUpstream(answer(200, b"{}"))
+    proxy = await start_proxy(await _recording(aiohttp_server, upstream))
+    smuggled = (
+        b"POST /v1/things HTTP/1.1\r\nHost: proxy\r\nContent-Length: 5\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /v1/smuggled HTTP/1.1\r\n\r\n"
+    )
+    async with _send(proxy, smuggled) as reader:
+        status, _, _ = await _read_answer(reader)
+        rest = await reader.read()
+
+    assert status == "HTTP/1.1 400 Bad Request"
+    assert rest == b""
+    assert upstream.calls == []
+
+
+async def test_a_head_larger_than_the_parser_takes_is_refused_with_431(
+    proxy: ProxyClient,
+) -> None:
+    async with _send(proxy, _GET + b"X-Big: " + b"a" * 70_000 + b"\r\n\r\n") as reader:
+        status, _, body = await _read_answer(reader)
+        rest = await reader.read()
+
+    assert status == "HTTP/1.1 431 Request Header Fields Too Large"
+    assert json.loads(body)["error"]["code"] == "request_header_fields_too_large"
+    assert rest == b""
+
+
+async def test_expect_100_continue_gets_the_interim_answer_before_the_body_is_sent(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+) -> None:
+    upstream = RecordingUpstream(answer(201, b'{"id":"x"}'))
+    proxy = await start_proxy(await _recording(aiohttp_server, upstream))
+    async with _open(proxy) as (reader, writer):
+        writer.write(
+            b"POST /v1/things HTTP/1.1\r\nHost: proxy\r\nModa-Version: 2026-05-01\r\n"
+            b"Content-Length: 7\r\nExpect: 100-continue\r\n\r\n"
+        )
+        interim = await reader.readuntil(b"\r\n\r\n")
+        writer.write(b'{"a":1}')
+        status, _, _ = await _read_answer(reader)
+
+    assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+    assert status == "HTTP/1.1 201 Created"
+    assert upstream.calls[0].body == b'{"a":1}'
+
+
+async def test_a_chunked_body_reaches_the_upstream_whole(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+) -> None:
+    upstream = RecordingUpstream(answer(200, b"{}"))
+    proxy = await start_proxy(await _recording(aiohttp_server, upstream))
+    chunked = (
+        b"POST /v1/things HTTP/1.1\r\nHost: proxy\r\nModa-Version: 2026-05-01\r\n"
+        b'Transfer-Encoding: chunked\r\n\r\n4\r\n{"a"\r\n3\r\n:1}\r\n0\r\n\r\n'
+    )
+    async with _send(proxy, chunked) as reader:
+        status, _, _ = await _read_answer(reader)
+
+    assert status == "HTTP/1.1 200 OK"
+    assert upstream.calls[0].body == b'{"a":1}'
+
+
+async def test_head_answers_name_the_length_and_send_no_body(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+) -> None:
+    upstream = RecordingUpstream(answer(404, b'{"error":{"type":"not_found"}}'))
+    proxy = await start_proxy(await _recording(aiohttp_server, upstream))
+    both = _GET.replace(b"GET", b"HEAD") + b"\r\n" + _GET + b"Connection: close\r\n\r\n"
+    async with _send(proxy, both) as reader:
+        head_status, head_headers, _ = await _read_answer_without_body(reader)
+        get_status, _, get_body = await _read_answer(reader)
+
+    assert head_status == get_status == "HTTP/1.1 404 Not Found"
+    assert int(head_headers["content-length"]) == len(get_body) > 0
+
+
+async def _read_answer_without_body(
+    reader: asyncio.StreamReader,
+) -> tuple[str, dict[str, str], bytes]:
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+    status, *fields = head[:-4].split("\r\n")
+    return status, {n.lower(): v for n, _, v in (f.partition(": ") for f in fields)}, b""
+
+
+async def test_http_1_0_clients_get_one_answer_then_the_connection_closes(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+) -> None:
+    upstream = RecordingUpstream(answer(200, b"{}"))
+    proxy = await start_proxy(await _recording(aiohttp_server, upstream))
+    async with _send(proxy, _GET.replace(b"HTTP/1.1", b"HTTP/1.0") + b"\r\n") as reader:
+        status, _, body = await _read_answer(reader)
+        rest = await reader.read()
+
+    assert status == "HTTP/1.0 200 OK"
+    assert body == b"{}"
+    assert rest == b""
+
+
+async def test_an_idle_keep_alive_connection_is_closed_after_the_timeout(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+) -> None:
+    upstream = RecordingUpstream(answer(200, b"{}"))
+    proxy = await start_proxy(
+        await _recording(aiohttp_server, upstream), server={"keepalive_timeout_seconds": 0.2}
+    )
+    async with _send(proxy, _GET + b"\r\n") as reader:
+        await _read_answer(reader)
+        closed = await asyncio.wait_for(reader.read(), timeout=5)
+
+    assert closed == b""
+
+
+async def test_on_shutdown_a_busy_connection_gets_its_answer_and_an_idle_one_is_closed(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+) -> None:
+    async def slow(request: web.Request, body: bytes) -> web.StreamResponse:
+        await asyncio.sleep(0.3)
+        return web.Response(body=b'{"slow":true}')
+
+    proxy = await start_proxy(await _recording(aiohttp_server, RecordingUpstream(slow)))
+    async with _open(proxy) as (idle, idle_writer), _open(proxy) as (busy, busy_writer):
+        idle_writer.write(_GET + b"\r\n")
+        await _read_answer(idle)
+        busy_writer.write(_GET + b"\r\n")
+        await asyncio.sleep(0.05)  # the busy request reaches the upstream
+        closing = asyncio.create_task(proxy.server.close())
+
+        status, _, body = await _read_answer(busy)
+        idle_rest = await asyncio.wait_for(idle.read(), timeout=5)
+        await closing
+
+    assert (status, body) == ("HTTP/1.1 200 OK", b'{"slow":true}')
+    assert idle_rest == b""
+
+
+async def test_an_answer_given_before_the_body_arrived_closes_the_connection(
+    proxy: ProxyClient,
+) -> None:
+    refused = (
+        b"POST /v1/tasks HTTP/1.1\r\nHost: proxy\r\nModa-Version: 1999-01-01\r\n"
+        b'Content-Length: 1000000\r\n\r\n{"partial"'
+    )
+    async with _send(proxy, refused) as reader:
+        status, _, body = await _read_answer(reader)
+        rest = await asyncio.wait_for(reader.read(), timeout=5)
+
+    assert status == "HTTP/1.1 400 Bad Request"
+    assert json.loads(body)["error"]["code"] == "unsupported_version"
+    assert rest == b""
