@@ -234,3 +234,56 @@ async def test_an_answer_given_before_the_body_arrived_closes_the_connection(
     assert status == "HTTP/1.1 400 Bad Request"
     assert json.loads(body)["error"]["code"] == "unsupported_version"
     assert rest == b""
+
+
+async def test_forty_pipelined_requests_pause_reading_and_are_all_answered_in_order(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+) -> None:
+    upstream = RecordingUpstream(answer(200, b"{}"))
+    proxy = await start_proxy(await _recording(aiohttp_server, upstream))
+    pipelined = b"".join(_GET + f"X-Request-ID: req-{n}\r\n\r\n".encode() for n in range(40))
+    async with _send(proxy, pipelined) as reader:
+        ids = [(await _read_answer(reader))[1]["x-request-id"] for _ in range(40)]
+
+    assert ids == [f"req-{n}" for n in range(40)]
+
+
+async def test_a_body_whose_framing_breaks_midway_is_refused_and_the_connection_closes(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+) -> None:
+    async def took_the_body(request: web.Request, body: bytes) -> web.StreamResponse:
+        return web.Response(body=b"{}")
+
+    proxy = await start_proxy(await _recording(aiohttp_server, RecordingUpstream(took_the_body)))
+    async with _open(proxy) as (reader, writer):
+        writer.write(
+            b"POST /v1/things HTTP/1.1\r\nHost: proxy\r\nModa-Version: 2026-05-01\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n"
+        )
+        await asyncio.sleep(0.1)  # the handler is streaming the body upstream
+        writer.write(b"zz-not-a-chunk-size\r\n")
+        status, _, body = await _read_answer(reader)
+        rest = await asyncio.wait_for(reader.read(), timeout=5)
+
+    assert status == "HTTP/1.1 400 Bad Request"
+    assert "not valid HTTP/1.1" in json.loads(body)["error"]["message"]
+    assert rest == b""
+
+
+async def test_a_request_still_busy_when_the_grace_ends_is_cut(
+    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+) -> None:
+    async def stuck(request: web.Request, body: bytes) -> web.StreamResponse:
+        await asyncio.sleep(5)
+        return web.Response(body=b"{}")
+
+    proxy = await start_proxy(
+        await _recording(aiohttp_server, RecordingUpstream(stuck)),
+        server={"shutdown_grace_seconds": 0.2},
+    )
+    async with _send(proxy, _GET + b"\r\n") as reader:
+        await asyncio.sleep(0.05)
+        await asyncio.wait_for(proxy.server.close(), timeout=3)
+        rest = await asyncio.wait_for(reader.read(), timeout=3)
+
+    assert rest == b""
