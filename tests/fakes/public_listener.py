@@ -23,17 +23,16 @@ class PublicListenerServer(BaseTestServer):
         self._listener: Listener | None = None
 
     async def start_server(self, loop: Any = None, **kwargs: Any) -> None:
-        if self._listener is not None:
-            return
+        if self.runner is None:
+            self.runner = await self._make_runner()
+
+    async def _make_runner(self, **kwargs: Any) -> BaseRunner:
         self._listener = await start_listener(
             self.app, self.app[SETTINGS].server, listen="127.0.0.1:0"
         )
-        self.runner = self._listener.runner
         self._root = URL(self._listener.url)
         self.host, self.port, self.scheme = "127.0.0.1", self._root.port, "http"
-
-    async def _make_runner(self, **kwargs: Any) -> BaseRunner:
-        raise NotImplementedError("the listener makes its own runner")
+        return self._listener.runner
 
     async def close(self) -> None:
         if self._listener is not None and not self._closed:

@@ -3,20 +3,37 @@
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
+import pytest
 from aiohttp import web
 from pytest_aiohttp import AiohttpServer
 
-from tests.fakes.recording import RecordingUpstream, answer
+from tests.fakes.recording import RecordingUpstream, Responder, answer
 from tests.integration.conftest import ProxyClient, ProxyFactory
 
 _GET = b"GET /v1/whatever HTTP/1.1\r\nHost: proxy\r\nModa-Version: 2026-05-01\r\n"
 
 
-async def _recording(aiohttp_server: AiohttpServer, upstream: RecordingUpstream) -> str:
-    server = await aiohttp_server(upstream.app())
-    return str(server.make_url("")).rstrip("/")
+_POST = b"POST /v1/things HTTP/1.1\r\nHost: proxy\r\nModa-Version: 2026-05-01\r\n"
+
+InFront = Callable[..., Awaitable[tuple[ProxyClient, RecordingUpstream]]]
+
+
+@pytest.fixture
+def in_front(aiohttp_server: AiohttpServer, start_proxy: ProxyFactory) -> InFront:
+    """The proxy in front of an upstream that records each request and answers with `responder`."""
+
+    async def start(
+        responder: Responder | None = None, **sections: dict[str, Any]
+    ) -> tuple[ProxyClient, RecordingUpstream]:
+        upstream = RecordingUpstream(responder or answer(200, b"{}"))
+        server = await aiohttp_server(upstream.app())
+        proxy = await start_proxy(str(server.make_url("")).rstrip("/"), **sections)
+        return proxy, upstream
+
+    return start
 
 
 @contextlib.asynccontextmanager
@@ -50,10 +67,9 @@ async def _send(proxy: ProxyClient, data: bytes) -> AsyncIterator[asyncio.Stream
 
 
 async def test_pipelined_requests_are_answered_in_order(
-    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+    in_front: InFront,
 ) -> None:
-    upstream = RecordingUpstream(answer(200, b'{"ok":true}'))
-    proxy = await start_proxy(await _recording(aiohttp_server, upstream))
+    proxy, upstream = await in_front(answer(200, b'{"ok":true}'))
     pipelined = b"".join(
         _GET.replace(b"whatever", f"item-{n}".encode()) + f"X-Request-ID: req-{n}\r\n\r\n".encode()
         for n in range(3)
@@ -83,10 +99,9 @@ async def test_a_request_that_is_not_http_gets_moda_envelope_and_the_connection_
 
 
 async def test_ambiguous_framing_is_refused_and_never_forwarded(
-    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+    in_front: InFront,
 ) -> None:
-    upstream = RecordingUpstream(answer(200, b"{}"))
-    proxy = await start_proxy(await _recording(aiohttp_server, upstream))
+    proxy, upstream = await in_front()
     smuggled = (
         b"POST /v1/things HTTP/1.1\r\nHost: proxy\r\nContent-Length: 5\r\n"
         b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /v1/smuggled HTTP/1.1\r\n\r\n"
@@ -113,15 +128,11 @@ async def test_a_head_larger_than_the_parser_takes_is_refused_with_431(
 
 
 async def test_expect_100_continue_gets_the_interim_answer_before_the_body_is_sent(
-    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+    in_front: InFront,
 ) -> None:
-    upstream = RecordingUpstream(answer(201, b'{"id":"x"}'))
-    proxy = await start_proxy(await _recording(aiohttp_server, upstream))
+    proxy, upstream = await in_front(answer(201, b'{"id":"x"}'))
     async with _open(proxy) as (reader, writer):
-        writer.write(
-            b"POST /v1/things HTTP/1.1\r\nHost: proxy\r\nModa-Version: 2026-05-01\r\n"
-            b"Content-Length: 7\r\nExpect: 100-continue\r\n\r\n"
-        )
+        writer.write(_POST + b"Content-Length: 7\r\nExpect: 100-continue\r\n\r\n")
         interim = await reader.readuntil(b"\r\n\r\n")
         writer.write(b'{"a":1}')
         status, _, _ = await _read_answer(reader)
@@ -132,14 +143,10 @@ async def test_expect_100_continue_gets_the_interim_answer_before_the_body_is_se
 
 
 async def test_a_chunked_body_reaches_the_upstream_whole(
-    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+    in_front: InFront,
 ) -> None:
-    upstream = RecordingUpstream(answer(200, b"{}"))
-    proxy = await start_proxy(await _recording(aiohttp_server, upstream))
-    chunked = (
-        b"POST /v1/things HTTP/1.1\r\nHost: proxy\r\nModa-Version: 2026-05-01\r\n"
-        b'Transfer-Encoding: chunked\r\n\r\n4\r\n{"a"\r\n3\r\n:1}\r\n0\r\n\r\n'
-    )
+    proxy, upstream = await in_front()
+    chunked = _POST + b'Transfer-Encoding: chunked\r\n\r\n4\r\n{"a"\r\n3\r\n:1}\r\n0\r\n\r\n'
     async with _send(proxy, chunked) as reader:
         status, _, _ = await _read_answer(reader)
 
@@ -148,10 +155,9 @@ async def test_a_chunked_body_reaches_the_upstream_whole(
 
 
 async def test_head_answers_name_the_length_and_send_no_body(
-    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+    in_front: InFront,
 ) -> None:
-    upstream = RecordingUpstream(answer(404, b'{"error":{"type":"not_found"}}'))
-    proxy = await start_proxy(await _recording(aiohttp_server, upstream))
+    proxy, _ = await in_front(answer(404, b'{"error":{"type":"not_found"}}'))
     both = _GET.replace(b"GET", b"HEAD") + b"\r\n" + _GET + b"Connection: close\r\n\r\n"
     async with _send(proxy, both) as reader:
         head_status, head_headers, _ = await _read_answer_without_body(reader)
@@ -170,10 +176,9 @@ async def _read_answer_without_body(
 
 
 async def test_http_1_0_clients_get_one_answer_then_the_connection_closes(
-    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+    in_front: InFront,
 ) -> None:
-    upstream = RecordingUpstream(answer(200, b"{}"))
-    proxy = await start_proxy(await _recording(aiohttp_server, upstream))
+    proxy, _ = await in_front()
     async with _send(proxy, _GET.replace(b"HTTP/1.1", b"HTTP/1.0") + b"\r\n") as reader:
         status, _, body = await _read_answer(reader)
         rest = await reader.read()
@@ -184,12 +189,9 @@ async def test_http_1_0_clients_get_one_answer_then_the_connection_closes(
 
 
 async def test_an_idle_keep_alive_connection_is_closed_after_the_timeout(
-    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+    in_front: InFront,
 ) -> None:
-    upstream = RecordingUpstream(answer(200, b"{}"))
-    proxy = await start_proxy(
-        await _recording(aiohttp_server, upstream), server={"keepalive_timeout_seconds": 0.2}
-    )
+    proxy, _ = await in_front(server={"keepalive_timeout_seconds": 0.2})
     async with _send(proxy, _GET + b"\r\n") as reader:
         await _read_answer(reader)
         closed = await asyncio.wait_for(reader.read(), timeout=5)
@@ -198,13 +200,13 @@ async def test_an_idle_keep_alive_connection_is_closed_after_the_timeout(
 
 
 async def test_on_shutdown_a_busy_connection_gets_its_answer_and_an_idle_one_is_closed(
-    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+    in_front: InFront,
 ) -> None:
     async def slow(request: web.Request, body: bytes) -> web.StreamResponse:
         await asyncio.sleep(0.3)
         return web.Response(body=b'{"slow":true}')
 
-    proxy = await start_proxy(await _recording(aiohttp_server, RecordingUpstream(slow)))
+    proxy, _ = await in_front(slow)
     async with _open(proxy) as (idle, idle_writer), _open(proxy) as (busy, busy_writer):
         idle_writer.write(_GET + b"\r\n")
         await _read_answer(idle)
@@ -237,10 +239,9 @@ async def test_an_answer_given_before_the_body_arrived_closes_the_connection(
 
 
 async def test_forty_pipelined_requests_pause_reading_and_are_all_answered_in_order(
-    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+    in_front: InFront,
 ) -> None:
-    upstream = RecordingUpstream(answer(200, b"{}"))
-    proxy = await start_proxy(await _recording(aiohttp_server, upstream))
+    proxy, _ = await in_front()
     pipelined = b"".join(_GET + f"X-Request-ID: req-{n}\r\n\r\n".encode() for n in range(40))
     async with _send(proxy, pipelined) as reader:
         ids = [(await _read_answer(reader))[1]["x-request-id"] for _ in range(40)]
@@ -249,17 +250,14 @@ async def test_forty_pipelined_requests_pause_reading_and_are_all_answered_in_or
 
 
 async def test_a_body_whose_framing_breaks_midway_is_refused_and_the_connection_closes(
-    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+    in_front: InFront,
 ) -> None:
     async def took_the_body(request: web.Request, body: bytes) -> web.StreamResponse:
         return web.Response(body=b"{}")
 
-    proxy = await start_proxy(await _recording(aiohttp_server, RecordingUpstream(took_the_body)))
+    proxy, _ = await in_front(took_the_body)
     async with _open(proxy) as (reader, writer):
-        writer.write(
-            b"POST /v1/things HTTP/1.1\r\nHost: proxy\r\nModa-Version: 2026-05-01\r\n"
-            b"Transfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n"
-        )
+        writer.write(_POST + b"Transfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n")
         await asyncio.sleep(0.1)  # the handler is streaming the body upstream
         writer.write(b"zz-not-a-chunk-size\r\n")
         status, _, body = await _read_answer(reader)
@@ -271,16 +269,13 @@ async def test_a_body_whose_framing_breaks_midway_is_refused_and_the_connection_
 
 
 async def test_a_request_still_busy_when_the_grace_ends_is_cut(
-    aiohttp_server: AiohttpServer, start_proxy: ProxyFactory
+    in_front: InFront,
 ) -> None:
     async def stuck(request: web.Request, body: bytes) -> web.StreamResponse:
         await asyncio.sleep(5)
         return web.Response(body=b"{}")
 
-    proxy = await start_proxy(
-        await _recording(aiohttp_server, RecordingUpstream(stuck)),
-        server={"shutdown_grace_seconds": 0.2},
-    )
+    proxy, _ = await in_front(stuck, server={"shutdown_grace_seconds": 0.2})
     async with _send(proxy, _GET + b"\r\n") as reader:
         await asyncio.sleep(0.05)
         await asyncio.wait_for(proxy.server.close(), timeout=3)
