@@ -1,7 +1,7 @@
 """The public listener's HTTP/1.1 server: requests parsed by httptools, answered by the app.
 
 aiohttp's own server made the proxy cost as much per request as a bare aiohttp proxy: its request
-handler, router and `prepare` cost about 59 k instructions a request more than this server does
+handler, router and `prepare` cost about 58 k instructions a request more than this server does
 (docs/scaling.md). Here the connection is the proxy's own; the handlers, the middleware,
 `web.Request` and `web.Response` stay aiohttp's, so every route behaves as it does on aiohttp.
 
