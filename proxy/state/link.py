@@ -40,7 +40,7 @@ def connect(settings: StateSettings) -> RedisClient:
     """A client that never retries on its own: the fallback is the retry."""
     from redis.asyncio import Redis
     from redis.backoff import NoBackoff
-    from redis.retry import Retry
+    from redis.asyncio.retry import Retry
 
     return Redis.from_url(
         settings.redis_url,
