@@ -35,37 +35,62 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
-def machine_busy_seconds() -> float:
-    """CPU time all CPUs spent not idle (steal included), from /proc/stat."""
+def machine_seconds() -> tuple[float, float]:
+    """CPU time all CPUs spent busy here, and the time the hypervisor gave to other machines
+    while this one had work (steal), from /proc/stat."""
     first_line = Path("/proc/stat").read_text(encoding="ascii").split("\n", 1)[0]
     ticks = [int(value) for value in first_line.split()[1:9]]
-    idle, iowait = ticks[3], ticks[4]
-    return (sum(ticks) - idle - iowait) / CLOCK_TICKS_PER_SECOND
+    idle, iowait, steal = ticks[3], ticks[4], ticks[7]
+    return (sum(ticks) - idle - iowait - steal) / CLOCK_TICKS_PER_SECOND, (
+        steal / CLOCK_TICKS_PER_SECOND
+    )
 
 
 @dataclass(frozen=True)
 class CpuSnapshot:
     wall: float
     machine_busy: float
+    machine_stolen: float
     ours: float
 
 
 def cpu_snapshot(server_pids: Sequence[int]) -> CpuSnapshot:
-    """Machine-wide busy time, and the part of it spent by this benchmark and its children."""
+    """Machine-wide busy and stolen time, and the part of the busy time spent by this
+    benchmark and its children."""
     own = os.times()
     ours = own.user + own.system + own.children_user + own.children_system  # wrk is reaped
     ours += sum(tree_cpu_seconds(pid) for pid in server_pids)
-    return CpuSnapshot(time.monotonic(), machine_busy_seconds(), ours)
+    busy, stolen = machine_seconds()
+    return CpuSnapshot(time.monotonic(), busy, stolen, ours)
 
 
-def other_cpus(before: CpuSnapshot, after: CpuSnapshot) -> float:
-    """How many CPUs' worth of work other processes did between the snapshots."""
+@dataclass(frozen=True)
+class Background:
+    """What disturbed a run, in CPUs' worth over its wall time."""
+
+    other_processes: float
+    stolen: float  # by the hypervisor: a virtual machine's CPUs withheld while it had work
+
+    @property
+    def disturbing(self) -> bool:
+        return self.other_processes + self.stolen > BUSY_MACHINE_CPUS
+
+
+def disturbance(before: CpuSnapshot, after: CpuSnapshot) -> Background:
+    """How many CPUs' worth of work other processes did between the snapshots, and how many
+    CPUs the hypervisor withheld meanwhile."""
     wall = after.wall - before.wall
+    if wall <= 0:
+        return Background(0.0, 0.0)
     others = (after.machine_busy - before.machine_busy) - (after.ours - before.ours)
-    return max(0.0, others / wall) if wall > 0 else 0.0
+    stolen = after.machine_stolen - before.machine_stolen
+    return Background(max(0.0, others / wall), max(0.0, stolen / wall))
 
 
-def print_background(other: float) -> None:
-    print(f"other processes kept {other:.2f} of {os.cpu_count()} CPUs busy during the run")
-    if other > BUSY_MACHINE_CPUS:
+def print_background(background: Background) -> None:
+    print(
+        f"other processes kept {background.other_processes:.2f} of {os.cpu_count()} CPUs busy "
+        f"and the hypervisor withheld {background.stolen:.2f} CPUs (steal) during the run"
+    )
+    if background.disturbing:
         print("  WARNING: the machine was not quiet; expect noisy numbers, rerun when idle")

@@ -34,7 +34,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.cpu import cpu_snapshot, other_cpus, print_background
+from bench.cpu import Background, cpu_snapshot, disturbance, print_background
 from bench.nginx import start_nginx
 from bench.options import Options, parse_options
 from bench.processes import (
@@ -60,7 +60,7 @@ LAYERS = (
 )
 
 
-def run_once(options: Options) -> tuple[list[ScenarioResult], float]:
+def run_once(options: Options) -> tuple[list[ScenarioResult], Background]:
     with contextlib.ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="moda-layers-")))
         progress("starting nginx as the fake upstream, the product and three reference servers")
@@ -77,7 +77,7 @@ def run_once(options: Options) -> tuple[list[ScenarioResult], float]:
         pids = [nginx_pid, *(scenario.server_pid or 0 for scenario in scenarios)]
         before = cpu_snapshot(pids)
         results = run_scenarios(scenarios, options)
-        return results, other_cpus(before, cpu_snapshot(pids))
+        return results, disturbance(before, cpu_snapshot(pids))
 
 
 def per_request(results: Sequence[ScenarioResult]) -> dict[str, float]:
@@ -93,7 +93,7 @@ def layer_costs(results: Sequence[ScenarioResult]) -> list[tuple[str, float]]:
     return [(name, cpu[more] - cpu[less]) for name, more, less in LAYERS]
 
 
-def print_run(results: Sequence[ScenarioResult], background: float, options: Options) -> None:
+def print_run(results: Sequence[ScenarioResult], background: Background, options: Options) -> None:
     print(
         f"\nGET {TASK_PATH} as a 2026-04-12 client, wrk -t1 -c{options.connections}, "
         f"{options.duration} s per server in {len(options.round_seconds())} interleaved rounds\n"

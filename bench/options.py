@@ -29,6 +29,7 @@ def parse_options(
     *,
     connections: int = 64,
     duration: int = 10,
+    rounds: int = 5,
     with_runs: bool = False,
 ) -> Options:
     parser = argparse.ArgumentParser(prog=prog, description=description)
@@ -48,8 +49,8 @@ def parse_options(
     parser.add_argument(
         "--rounds",
         type=positive_int,
-        default=5,
-        help="interleaved rounds the duration is split in (5)",
+        default=rounds,
+        help=f"interleaved rounds the duration is split in ({rounds})",
     )
     if with_runs:
         parser.add_argument(

@@ -5,7 +5,10 @@ Run from the repository root:
     .venv/bin/python -m bench.throughput [--duration SECONDS] [--connections N]
                                          [--warmup SECONDS] [--rounds N] [--runs N]
 
-Defaults: 10 s per scenario after a 2 s warm-up, 32 connections, 5 rounds, 1 run. Needs nginx
+Defaults: 30 s per scenario in 15 rounds after a 2 s warm-up, 32 connections, 1 run (about two
+minutes). A p99 is the slowest 1% of requests: on a shared virtual machine one pause of the host
+moves it, so it takes many requests, in short interleaved rounds, to compare two servers' p99;
+at 10 s in 5 rounds the sign of the difference was seen to flip from run to run. Needs nginx
 (`apt-get install nginx-light`) and wrk (`apt-get install wrk`). Everything runs on 127.0.0.1.
 
 What one run does:
@@ -25,12 +28,13 @@ What one run does:
    (c) legacy client through the yardstick, and
    (d) nginx directly (the ceiling wrk and nginx allow on this machine).
    The duration is split into rounds run as a, b, c, d, a, b, ... so that other load on the
-   machine, or drift, weighs on all four alike. Counts add up over the rounds; p50 is the median
-   round's p50, p99 the worst round's p99.
+   machine, or drift, weighs on all four alike. Counts add up over the rounds, and p50 and p99
+   are those of all a scenario's requests together (bench.wrk pools the rounds' latencies).
 5. Reads user+system CPU time from /proc/<pid>/stat of the product around (a) and (b) and of the
    yardstick around (c): server CPU microseconds per request.
 6. Compares /proc/stat with the CPU time of its own processes to say how busy other processes
-   kept the machine meanwhile, and warns when that makes the numbers unreliable.
+   kept the machine meanwhile, and how much CPU time the hypervisor withheld (steal: on a shared
+   virtual machine it grows with the load), and warns when that makes the numbers unreliable.
 
 Each run prints a table (requests/s, p50/p99 latency, server CPU per request, failed requests)
 and its target checks, PASS or FAIL:
@@ -59,7 +63,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, TypeVar
 
-from bench.cpu import cpu_seconds, cpu_snapshot, other_cpus, print_background
+from bench.cpu import Background, cpu_seconds, cpu_snapshot, disturbance, print_background
 from bench.nginx import NGINX, start_nginx
 from bench.options import Options, parse_options
 from bench.processes import (
@@ -111,7 +115,7 @@ class Check:
 @dataclass(frozen=True)
 class RunReport:
     results: list[ScenarioResult]  # (a), (b), (c), (d)
-    other_cpus: float
+    background: Background
     problems: list[str]
 
     def checks(self) -> list[Check]:
@@ -194,7 +198,7 @@ def run_once(options: Options) -> RunReport:
         pids = [nginx_pid, product_pid, yardstick_pid]
         before = cpu_snapshot(pids)
         results = run_scenarios(scenarios, options)
-        background = other_cpus(before, cpu_snapshot(pids))
+        background = disturbance(before, cpu_snapshot(pids))
         problems = log_problems(product_log) + log_problems(yardstick_log)
         return RunReport(results, background, problems)
 
@@ -286,7 +290,7 @@ def print_run(report: RunReport, options: Options, number: int) -> None:
             f"translated CPU per request, product (a) / yardstick (c): "
             f"{a.cpu_us_per_request / c.cpu_us_per_request:.2f}"
         )
-    print_background(report.other_cpus)
+    print_background(report.background)
     if report.problems:
         print(f"WARNING: {len(report.problems)} warning/error lines logged; the first ones:")
         for line in report.problems[:3]:
@@ -365,6 +369,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m bench.throughput",
         description="Product vs bare yardstick: requests/s, latency, CPU per request.",
         connections=32,
+        duration=30,
+        rounds=15,
         with_runs=True,
     )
 

@@ -19,8 +19,8 @@ What it does:
 4. Drives legacy (translated) requests through each with `wrk -t1 --latency`, new connections
    spread by the kernel across the workers. Each count's duration is split into rounds run as
    1, 2, N, 1, 2, N, ... so that other load on the machine weighs on all counts alike; an idle
-   proxy costs nothing meanwhile. Counts add up over the rounds; p50 is the median round's p50,
-   p99 the worst round's.
+   proxy costs nothing meanwhile. Counts add up over the rounds, and p50 and p99 are those of
+   all a count's requests together (bench.wrk pools the rounds' latencies).
 
 It prints requests/s, p50 and p99 latency, failed requests (non-2xx and socket errors) and the
 speed-up over one worker for each count. wrk, nginx and the proxy's processes share the machine's
@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from bench.cpu import cpu_snapshot, other_cpus, print_background
+from bench.cpu import Background, cpu_snapshot, disturbance, print_background
 from bench.nginx import NGINX, start_nginx
 from bench.options import Options, parse_options
 from bench.processes import (
@@ -123,7 +123,7 @@ def measure(proxies: Sequence[Proxy], options: Options) -> list[Result]:
     return [Result(proxy, combine(rounds[proxy.workers])) for proxy in proxies]
 
 
-def print_report(results: Sequence[Result], options: Options, background: float) -> None:
+def print_report(results: Sequence[Result], options: Options, background: Background) -> None:
     cores = usable_cores()
     print(
         f"\nmoda-compat-proxy workers: legacy GET {TASK_PATH} (translated), wrk -t1 "
@@ -172,7 +172,7 @@ def run_benchmark(options: Options) -> None:
         pids = [nginx_pid, *(proxy.pid for proxy in proxies)]
         before = cpu_snapshot(pids)
         results = measure(proxies, options)
-        background = other_cpus(before, cpu_snapshot(pids))
+        background = disturbance(before, cpu_snapshot(pids))
         print_report(results, options, background)
 
 

@@ -11,12 +11,13 @@ from aiohttp import web
 from pytest_aiohttp import AiohttpClient, AiohttpServer
 
 from bench.bare_server import BareProxy
+from bench.cpu import CpuSnapshot, disturbance
 from bench.fake_moda import LIST_PATH, FakeModa, checkpoints_held
 from bench.instructions import instructions_in_dump
 from bench.options import Options
 from bench.processes import BenchError
 from bench.task import TASK_BODY, TASK_PATH
-from bench.wrk import parse_wrk
+from bench.wrk import LoadResult, combine, parse_wrk
 from bench.yardstick import UPSTREAM, flatten, handle_with_pool, upstream_pool
 from bench.yardstick import pool as pool_context
 from proxy.core.versioning import MigrationContext
@@ -34,6 +35,7 @@ Running 2s test @ http://127.0.0.1:1/v1/tasks/task_1
   Socket errors: connect 0, read 1, write 0, timeout 2
   Non-2xx or 3xx responses: 4
 Requests/sec:   2554.00
+latency-quantiles 50.00:11620 99.00:32240 99.99:40125
 """
 
 
@@ -47,6 +49,44 @@ def test_wrk_s_report_is_read() -> None:
     assert (load.requests, load.seconds) == (5108, 2.0)
     assert (load.p50_ms, load.p99_ms) == (11.62, 32.24)
     assert (load.non_2xx, load.socket_errors) == (4, 3)
+    assert load.quantiles == ((50.0, 11.62), (99.0, 32.24), (99.99, 40.125))
+
+
+def _round(requests: int, quantiles: tuple[tuple[float, float], ...]) -> LoadResult:
+    return LoadResult(requests, 1.0, 0.0, 0.0, 0, 0, quantiles)
+
+
+def test_rounds_pool_their_latencies_weighted_by_requests() -> None:
+    # 900 quick requests (half within 1 ms, all within 2 ms) and 100 slow ones (half within
+    # 10 ms, all within 50 ms): of the 1,000, 45% took at most 1 ms, 90% at most 2 ms and only
+    # 95% at most 10 ms.
+    quick = _round(900, ((50.0, 1.0), (100.0, 2.0)))
+    slow = _round(100, ((50.0, 10.0), (100.0, 50.0)))
+    pooled = combine([quick, slow])
+    assert (pooled.requests, pooled.p50_ms, pooled.p99_ms) == (1000, 2.0, 50.0)
+
+
+def test_one_disturbed_round_does_not_make_the_pooled_p99() -> None:
+    # Two rounds of 100: in the second, two requests took up to 80 ms. Of the 200, 198 (99%)
+    # took at most 6 ms, so p99 is 6 ms, not the 80 ms of the second round's own p99.
+    steady = _round(100, ((50.0, 2.0), (99.0, 5.0), (100.0, 6.0)))
+    disturbed = _round(100, ((50.0, 2.0), (98.0, 5.0), (99.0, 80.0), (100.0, 80.0)))
+    assert combine([steady, disturbed]).p99_ms == 6.0
+    assert combine([steady, disturbed]).p50_ms == 2.0
+
+
+def test_rounds_without_quantiles_are_not_pooled() -> None:
+    with pytest.raises(BenchError, match="no latency quantiles"):
+        combine([_round(10, ())])
+
+
+def test_a_run_s_disturbance_tells_other_processes_from_the_hypervisor_s_steal() -> None:
+    # Over 2 s the machine was busy 4 CPU-seconds, 3 of them ours; 0.6 s more were stolen.
+    before, after = CpuSnapshot(10.0, 100.0, 7.0, 50.0), CpuSnapshot(12.0, 104.0, 7.6, 53.0)
+    background = disturbance(before, after)
+    assert (background.other_processes, round(background.stolen, 6)) == (0.5, 0.3)
+    assert background.disturbing
+    assert not disturbance(before, CpuSnapshot(12.0, 103.1, 7.0, 53.0)).disturbing
 
 
 def test_rounds_split_the_duration_in_whole_seconds() -> None:
