@@ -39,8 +39,8 @@ class StateUnavailable(Exception):
 def connect(settings: StateSettings) -> RedisClient:
     """A client that never retries on its own: the fallback is the retry."""
     from redis.asyncio import Redis
-    from redis.backoff import NoBackoff
     from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
 
     return Redis.from_url(
         settings.redis_url,
